@@ -1,0 +1,58 @@
+# uring-buffer-conformance: static KTAP case binaries, and the project's own checks.
+#   make            build every case under build/bin/ (fetches pinned deps once, see deps.conf)
+#   make check      build, run the suite on this kernel, run the runner's tests
+#   make clean      remove build/ (the download cache is kept: UBC_CACHE)
+# KDIR=/path/to/linux takes kselftest_harness.h from that tree instead of a Debian package.
+
+BUILD   ?= build
+CC      ?= gcc
+CFLAGS  ?= -O2
+CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE
+PYTEST  ?= /usr/bin/python3 -m pytest
+
+CASE_SRCS := $(sort $(wildcard cases/*/*.c))
+CASES     := $(notdir $(CASE_SRCS:.c=))
+BINS      := $(addprefix $(BUILD)/bin/,$(CASES))
+HARNESS_OBJS := $(addprefix $(BUILD)/harness/,ubc_buf.o ubc_probe.o)
+
+# Binary names are flat, so two groups must not define the same case name.
+ifneq ($(words $(CASES)),$(words $(sort $(CASES))))
+$(error two files under cases/ share a name: $(sort $(foreach c,$(CASES),$(if $(filter-out 1,$(words $(filter $(c),$(CASES)))),$(c)))))
+endif
+
+all: $(BINS) $(BUILD)/versions.txt $(BUILD)/bin/run-cases.sh
+
+# deps.mk names the fetched liburing and kselftest headers; it is remade when the pins change.
+$(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf harness/get-deps.sh scripts/papt
+	@mkdir -p $(BUILD)
+	@KDIR="$(KDIR)" harness/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
+
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+-include $(BUILD)/deps.mk
+endif
+
+DEP_CFLAGS = $(URING_CFLAGS) $(KSELFTEST_INC) -Iharness
+
+$(BUILD)/harness/%.o: harness/%.c harness/ubc.h harness/ubc_test.h $(BUILD)/deps.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -c $< -o $@
+
+# vpath finds cases/<group>/<name>.c for build/bin/<name>.
+vpath %.c $(sort $(dir $(CASE_SRCS)))
+$(BUILD)/bin/%: %.c $(HARNESS_OBJS) harness/ubc.h harness/ubc_test.h $(BUILD)/deps.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -static $< $(HARNESS_OBJS) $(URING_LIB) -o $@
+
+$(BUILD)/bin/run-cases.sh: harness/run-cases.sh
+	@mkdir -p $(@D)
+	cp $< $@
+
+check: all
+	./run_tests.sh
+	$(PYTEST) -q runner/tests
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all check clean
+.SECONDARY:

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * io_uring_prep_provide_buffers(3): nr buffers of len bytes starting at addr get the IDs
+ * bid .. bid+nr-1; a read with IOSQE_BUFFER_SELECT reports the ID it used in cqe->flags.
+ */
+#include "ubc_test.h"
+
+#define NR 4
+#define LEN 64
+#define BGID 7
+#define BID0 10
+
+FIXTURE(provide) {
+	struct io_uring ring;
+	char *mem;
+	int fd;
+};
+
+FIXTURE_SETUP(provide)
+{
+	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
+	UBC_RING_INIT(&self->ring, 8, 0);
+	UBC_BUF(self->mem, NR * LEN);
+	memset(self->mem, 0, NR * LEN);
+	self->fd = ubc_tmpfile(NR * LEN, 5);
+	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(provide)
+{
+	close(self->fd);
+	io_uring_queue_exit(&self->ring);
+	ubc_buf_free(self->mem, NR * LEN);
+}
+
+/* Each read gets the next ID, and its data lands at addr + (ID - bid) * len. */
+TEST_F(provide, ids_and_addresses_in_order)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+	unsigned int flags;
+	int res;
+
+	io_uring_prep_provide_buffers(sqe, self->mem, LEN, NR, BGID, BID0);
+	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, res) TH_LOG("provide res %d", res);
+
+	for (int i = 0; i < NR; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		io_uring_prep_read(sqe, self->fd, NULL, LEN, (__u64)i * LEN);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = BGID;
+		ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+		ASSERT_EQ(LEN, res) TH_LOG("read %d: res %d", i, res);
+		ASSERT_TRUE(flags & IORING_CQE_F_BUFFER) TH_LOG("read %d: flags 0x%x", i, flags);
+		ASSERT_EQ(BID0 + i, (int)(flags >> IORING_CQE_BUFFER_SHIFT));
+	}
+	/* Data of file block i sits in buffer i: the ID really names that address. */
+	for (int i = 0; i < NR; i++) {
+		ASSERT_EQ(-1, ubc_mismatch(self->mem + i * LEN, LEN, 5, (size_t)i * LEN))
+			TH_LOG("buffer %d does not hold file block %d", BID0 + i, i);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Obtain the third-party build inputs pinned in deps.conf and write build/deps.mk (make
+# variables) and build/versions.txt (what was used, printed at the top of every run).
+#   liburing: the system's when pkg-config reports >= LIBURING_MIN and a liburing.a exists,
+#             otherwise Debian's liburing-dev through scripts/papt (private apt configuration).
+#   kselftest harness: $KDIR/tools/testing/selftests when KDIR is set, otherwise the pinned
+#             Debian linux-source package (only the two headers are extracted).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/deps.conf"
+out=${1:?usage: get-deps.sh OUT_DIR}
+cache=${UBC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/uring-buffer-conformance}
+deps=$cache/deps
+mkdir -p "$deps" "$out"
+notes=()
+
+die() { echo "get-deps: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null || die "'$1' not found: apt-get install $2"; }
+need dpkg-deb dpkg; need apt-get apt; need xz xz-utils; need gcc gcc
+
+# Pick the pinned version if the mirror serves it, else the newest served (with a note).
+pick() { # PKG PINNED
+	local served; served=$("$top/scripts/papt" versions "$1")
+	[ -n "$served" ] || die "the mirror serves no package '$1' (check UBC_MIRROR or the apt sources)"
+	if grep -qxF "$2" <<<"$served"; then echo "$2"; return; fi
+	local newest; newest=$(head -n1 <<<"$served")
+	echo "warning: pinned $1 $2 is no longer served; using $newest" >&2
+	echo "$newest"
+}
+
+extract_deb() { # PKG VERSION DEST -> DEST holds the unpacked package (once)
+	[ -f "$3/.done" ] && return 0
+	local tmp; tmp=$(mktemp -d "$deps/dl.XXXXXX")
+	local deb; deb=$("$top/scripts/papt" download "$1=$2" "$tmp")
+	rm -rf "$3"; mkdir -p "$3"
+	dpkg-deb -x "$deb" "$3"
+	sha256sum "$deb" | cut -d' ' -f1 > "$3/.sha256"
+	rm -rf "$tmp"; touch "$3/.done"
+}
+
+# --- liburing ---------------------------------------------------------------------------
+sysver=$(pkg-config --modversion liburing 2>/dev/null || true)
+sysa=$(pkg-config --variable=libdir liburing 2>/dev/null || true)/liburing.a
+if [ -n "$sysver" ] && [ "$(printf '%s\n%s\n' "$LIBURING_MIN" "$sysver" | sort -V | head -n1)" = "$LIBURING_MIN" ] && [ -f "$sysa" ]; then
+	uring_cflags=$(pkg-config --cflags liburing)
+	uring_lib=$sysa
+	uring_desc="liburing $sysver (system, static $sysa)"
+	libc_dev_inc=""
+else
+	v=$(pick "$LIBURING_PKG" "$LIBURING_VERSION")
+	d=$deps/liburing-dev_$v
+	extract_deb "$LIBURING_PKG" "$v" "$d"
+	uring_cflags="-I$d/usr/include"
+	uring_lib=$d/usr/lib/x86_64-linux-gnu/liburing.a
+	uring_desc="liburing $v (Debian $LIBURING_PKG, static, sha256 $(cut -c1-16 "$d/.sha256"))"
+	[ "$v" = "$LIBURING_VERSION" ] || notes+=("pinned $LIBURING_PKG $LIBURING_VERSION not served, used $v")
+	libc_dev_inc=""
+	if grep -q 'linux/blkdev.h' "$d/usr/include/liburing/compat.h" 2>/dev/null && [ ! -f /usr/include/linux/blkdev.h ]; then
+		lv=$(pick linux-libc-dev "$LINUX_LIBC_DEV_VERSION")
+		ld=$deps/linux-libc-dev_$lv
+		extract_deb linux-libc-dev "$lv" "$ld"
+		libc_dev_inc="-idirafter $ld/usr/include"
+		uring_desc="$uring_desc; uapi headers after the system's: linux-libc-dev $lv"
+	fi
+fi
+[ -f "$uring_lib" ] || die "liburing.a not found at $uring_lib"
+
+# --- kselftest harness ------------------------------------------------------------------
+if [ -n "${KDIR:-}" ]; then
+	ks=$KDIR/tools/testing/selftests
+	[ -f "$ks/kselftest_harness.h" ] || die "KDIR=$KDIR has no tools/testing/selftests/kselftest_harness.h"
+	kv=$(make -s -C "$KDIR" kernelversion 2>/dev/null || echo unknown)
+	ks_desc="kselftest harness from KDIR=$KDIR (kernel $kv)"
+else
+	v=$(pick "$KSELFTEST_PKG" "$KSELFTEST_VERSION")
+	ks=$deps/kselftest_$KSELFTEST_PKG-$v
+	if [ ! -f "$ks/.done" ]; then
+		tmp=$(mktemp -d "$deps/dl.XXXXXX")
+		echo "get-deps: extracting kselftest_harness.h from $KSELFTEST_PKG $v (about 150 MB, once)" >&2
+		deb=$("$top/scripts/papt" download "$KSELFTEST_PKG=$v" "$tmp")
+		mkdir -p "$tmp/x" "$ks"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+			xz -dc -T0 | tar -x -C "$tmp/x" --wildcards \
+			'*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'
+		find "$tmp/x" -name 'kselftest*.h' -exec cp {} "$ks/" \;
+		[ -f "$ks/kselftest_harness.h" ] && [ -f "$ks/kselftest.h" ] || die "headers not found in $deb"
+		sha256sum "$deb" | cut -d' ' -f1 > "$ks/.sha256"
+		rm -rf "$tmp"; touch "$ks/.done"
+	fi
+	ks_desc="kselftest harness from Debian $KSELFTEST_PKG $v (sha256 $(cut -c1-16 "$ks/.sha256"))"
+	[ "$v" = "$KSELFTEST_VERSION" ] || notes+=("pinned $KSELFTEST_PKG $KSELFTEST_VERSION not served, used $v")
+fi
+
+cat > "$out/deps.mk.new" <<MK
+# Written by harness/get-deps.sh; do not edit.
+URING_CFLAGS := $uring_cflags $libc_dev_inc
+URING_LIB := $uring_lib
+KSELFTEST_INC := -isystem $ks
+MK
+mv "$out/deps.mk.new" "$out/deps.mk"
+{
+	echo "$uring_desc"
+	echo "$ks_desc"
+	echo "compiler: $(gcc --version | head -n1)"
+	for n in "${notes[@]}"; do echo "warning: $n"; done
+} > "$out/versions.txt"
+cat "$out/versions.txt" >&2

@@ -1,0 +1,77 @@
+#!/bin/sh
+# Run case binaries and print one KTAP document: a subtest per binary, its own KTAP
+# nested (indented four spaces), then "N passed, N failed, N skipped" over the harness
+# cases. POSIX sh + awk + timeout, so the same script runs on the host and, under
+# busybox, as the guest's test step (the runner reads this same format from the console).
+#   run-cases.sh [-v] [-t SECS] BINARY...
+# Exit: 0 if nothing failed, 1 otherwise.
+set -u
+timeout_s=${UBC_CASE_TIMEOUT:-120}
+verbose=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-v) verbose=1; shift ;;
+	-t) timeout_s=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ubc-run.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+echo "KTAP version 1"
+echo "# uring-buffer-conformance on kernel $(uname -r) ($(uname -m))"
+[ -f "$here/../versions.txt" ] && sed 's/^/# /' "$here/../versions.txt"
+[ -f "$here/versions.txt" ] && sed 's/^/# /' "$here/versions.txt"
+echo "1..$#"
+
+# A case that taints the kernel (WARN, BUG, ...) is reported by a comment the runner reads.
+taint() { cat /proc/sys/kernel/tainted 2>/dev/null || echo unknown; }
+n=0 pass=0 fail=0 skip=0
+for bin in "$@"; do
+	taint_before=$(taint)
+	n=$((n + 1))
+	name=$(basename "$bin")
+	[ "$verbose" = 1 ] && echo "# running $bin (timeout ${timeout_s}s)"
+	start=$(date +%s)
+	# Stream the binary's output indented as it comes, counting its results on the way.
+	{ timeout -s KILL "$timeout_s" "$bin" 2>&1; echo $? > "$tmp/rc"; } </dev/null |
+	awk -v counts="$tmp/counts" '
+		{ print "    " $0; fflush() }
+		/^1\.\.[0-9]+/ { plan = substr($0, 4) + 0 }
+		/^ok / { if ($0 ~ /# SKIP/) { s++; if (reason == "") { reason = $0; sub(/.*# SKIP */, "", reason) } } else p++ }
+		/^not ok / { f++ }
+		END { printf "%d %d %d %d\n", plan, p, f, s > counts; print reason > (counts ".reason") }'
+	rc=$(cat "$tmp/rc")
+	read -r plan p f s < "$tmp/counts"
+	reason=$(cat "$tmp/counts.reason")
+	secs=$(($(date +%s) - start))
+	missing=$((plan - p - f - s))
+	[ "$missing" -lt 0 ] && missing=0
+	directive=""
+	if [ "$rc" = 137 ]; then
+		directive=" # TIMEOUT killed after ${timeout_s}s"
+	elif [ "$missing" -gt 0 ]; then
+		directive=" # CRASH $missing of $plan results missing, exit $rc"
+	elif [ "$plan" = 0 ] && [ "$rc" != 0 ]; then
+		directive=" # CRASH no KTAP plan, exit $rc"
+	fi
+	# Results the binary announced but never printed, and a failing exit with no failed
+	# result, count as failures: a crash is never a pass.
+	f=$((f + missing))
+	if [ "$f" = 0 ] && [ "$rc" != 0 ]; then f=1; fi
+	if [ "$plan" = 0 ] && [ "$f" = 0 ]; then f=1; fi
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	taint_after=$(taint)
+	[ "$taint_after" = "$taint_before" ] || echo "# taint changed: $taint_before -> $taint_after after $name"
+	if [ "$f" -gt 0 ]; then
+		echo "not ok $n $name$directive"
+	elif [ "$p" = 0 ] && [ "$s" -gt 0 ]; then
+		echo "ok $n $name # SKIP $reason"
+	else
+		echo "ok $n $name"
+	fi
+	[ "$verbose" = 1 ] && echo "# $name: exit $rc after ${secs}s"
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

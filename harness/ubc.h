@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the conformance cases: ring set-up that fails with the errno,
+ * buffers between guard pages, byte patterns, and feature probes whose "absent"
+ * answer comes from a well-formed call, so a SKIP always carries a proven reason.
+ */
+#ifndef UBC_H
+#define UBC_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <liburing.h>
+
+/* Features a case may need; each has a probe in ubc.c. */
+enum ubc_feature {
+	UBC_F_PROVIDE_BUFFERS,	/* IORING_OP_PROVIDE_BUFFERS / REMOVE_BUFFERS (5.7) */
+	UBC_F_BUF_RING,		/* IORING_REGISTER_PBUF_RING (5.19) */
+	UBC_F_REGISTER_RING_FD,	/* IORING_REGISTER_RING_FDS (5.18) */
+	UBC_F_CLONE_BUFFERS,	/* IORING_REGISTER_CLONE_BUFFERS (6.12) */
+	UBC_F_CLONE_OFFSET,	/* src_off/dst_off/nr and IORING_REGISTER_DST_REPLACE (6.13) */
+	UBC_F_NR
+};
+
+/*
+ * 1: present. 0: absent, with the proof in why. Negative errno: the probe itself failed
+ * in a way that proves nothing (the caller must FAIL, not skip); why says how.
+ */
+int ubc_probe(enum ubc_feature f, char *why, size_t len);
+const char *ubc_feature_name(enum ubc_feature f);
+
+/* Anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
+void *ubc_buf_alloc(size_t len);
+void ubc_buf_free(void *p, size_t len);
+
+/*
+ * A byte pattern that differs per seed and per position: ubc_fill writes its bytes at
+ * positions pos .. pos+len-1, so a file made by ubc_tmpfile(seed) read at offset pos
+ * must equal ubc_fill(seed, pos).
+ */
+void ubc_fill(void *p, size_t len, unsigned int seed, size_t pos);
+/* Index of the first byte that differs from ubc_fill(seed, pos), or -1 if none does. */
+long ubc_mismatch(const void *p, size_t len, unsigned int seed, size_t pos);
+
+/* An unlinked file of len bytes holding the pattern seed from position 0; fd or -errno. */
+int ubc_tmpfile(size_t len, unsigned int seed);
+
+/* Submit one prepared SQE and reap its CQE: res and flags; returns 0 or -errno of the wait. */
+int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags);
+
+#endif

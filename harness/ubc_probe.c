@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Feature probes. Each makes one well-formed call that succeeds where the feature exists;
+ * only the errno an older kernel gives for that exact call counts as proof of absence.
+ * Anything else is returned as a probe failure, which the cases turn into a FAIL.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/uio.h>
+#include "ubc.h"
+
+static const char *const names[UBC_F_NR] = {
+	[UBC_F_PROVIDE_BUFFERS] = "IORING_OP_PROVIDE_BUFFERS",
+	[UBC_F_BUF_RING] = "IORING_REGISTER_PBUF_RING",
+	[UBC_F_REGISTER_RING_FD] = "IORING_REGISTER_RING_FDS",
+	[UBC_F_CLONE_BUFFERS] = "IORING_REGISTER_CLONE_BUFFERS",
+	[UBC_F_CLONE_OFFSET] = "IORING_REGISTER_CLONE_BUFFERS offsets",
+};
+
+const char *ubc_feature_name(enum ubc_feature f)
+{
+	return f < UBC_F_NR ? names[f] : "unknown feature";
+}
+
+static int say(char *why, size_t len, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int probe_provide(char *why, size_t len)
+{
+	struct io_uring_probe *p = io_uring_get_probe();
+	int ok;
+
+	if (!p)
+		return say(why, len, -ENOMEM, "io_uring_get_probe() failed (IORING_REGISTER_PROBE, 5.6)");
+	ok = io_uring_opcode_supported(p, IORING_OP_PROVIDE_BUFFERS) &&
+	     io_uring_opcode_supported(p, IORING_OP_REMOVE_BUFFERS);
+	io_uring_free_probe(p);
+	return ok ? 1 : say(why, len, 0, "IORING_REGISTER_PROBE does not list opcode %d", IORING_OP_PROVIDE_BUFFERS);
+}
+
+static int probe_buf_ring(char *why, size_t len)
+{
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	int ret = io_uring_queue_init(2, &ring, 0), err = 0;
+
+	if (ret)
+		return say(why, len, ret, "io_uring_queue_init: %s", strerror(-ret));
+	br = io_uring_setup_buf_ring(&ring, 8, 0, 0, &err);
+	if (br)
+		io_uring_free_buf_ring(&ring, br, 8, 0);
+	io_uring_queue_exit(&ring);
+	if (br)
+		return 1;
+	/* Before 5.19 the register opcode is unknown, which __io_uring_register answers with EINVAL. */
+	if (err == -EINVAL)
+		return say(why, len, 0, "a well-formed IORING_REGISTER_PBUF_RING returned EINVAL (opcode unknown before 5.19)");
+	return say(why, len, err, "io_uring_setup_buf_ring: %s", strerror(-err));
+}
+
+static int probe_ring_fd(char *why, size_t len)
+{
+	struct io_uring ring;
+	int ret = io_uring_queue_init(2, &ring, 0);
+
+	if (ret)
+		return say(why, len, ret, "io_uring_queue_init: %s", strerror(-ret));
+	ret = io_uring_register_ring_fd(&ring);
+	io_uring_queue_exit(&ring);
+	if (ret == 1)
+		return 1;
+	if (ret == -EINVAL)
+		return say(why, len, 0, "a well-formed IORING_REGISTER_RING_FDS returned EINVAL (opcode unknown before 5.18)");
+	return say(why, len, ret < 0 ? ret : -EPROTO, "io_uring_register_ring_fd returned %d", ret);
+}
+
+/* src holds two registered buffers, dst none; clone them with the given arguments. */
+static int try_clone(unsigned int src_off, unsigned int nr, int *ret, char *why, size_t len)
+{
+	struct io_uring src, dst;
+	struct iovec iov[2];
+	void *mem = ubc_buf_alloc(8192);
+	int r;
+
+	if (!mem)
+		return say(why, len, -ENOMEM, "mmap: %s", strerror(errno));
+	iov[0] = (struct iovec){ .iov_base = mem, .iov_len = 4096 };
+	iov[1] = (struct iovec){ .iov_base = (char *)mem + 4096, .iov_len = 4096 };
+	r = io_uring_queue_init(2, &src, 0);
+	if (r) {
+		ubc_buf_free(mem, 8192);
+		return say(why, len, r, "io_uring_queue_init: %s", strerror(-r));
+	}
+	r = io_uring_queue_init(2, &dst, 0);
+	if (!r) {
+		r = io_uring_register_buffers(&src, iov, 2);
+		if (r)
+			say(why, len, r, "io_uring_register_buffers: %s", strerror(-r));
+		else
+			*ret = io_uring_clone_buffers_offset(&dst, &src, 0, src_off, nr, 0);
+		io_uring_queue_exit(&dst);
+	} else {
+		say(why, len, r, "io_uring_queue_init: %s", strerror(-r));
+	}
+	io_uring_queue_exit(&src);
+	ubc_buf_free(mem, 8192);
+	return r;
+}
+
+static int probe_clone(char *why, size_t len)
+{
+	int ret = 0, r = try_clone(0, 0, &ret, why, len);
+
+	if (r)
+		return r;
+	if (ret == 0)
+		return 1;
+	/* Before 6.12 opcode 30 is unknown: __io_uring_register's default case is -EINVAL. */
+	if (ret == -EINVAL)
+		return say(why, len, 0, "a well-formed IORING_REGISTER_CLONE_BUFFERS (opcode %d) returned EINVAL "
+			   "(opcode unknown before 6.12)", IORING_REGISTER_CLONE_BUFFERS);
+	return say(why, len, ret, "well-formed clone of 2 buffers returned %d (%s)", ret, strerror(-ret));
+}
+
+static int probe_clone_offset(char *why, size_t len)
+{
+	int ret = 0, r = probe_clone(why, len);
+
+	if (r <= 0)
+		return r;
+	r = try_clone(1, 1, &ret, why, len);
+	if (r)
+		return r;
+	if (ret == 0)
+		return 1;
+	/* 6.12's struct had pad[6] where src_off/dst_off/nr now live, and rejected non-zero pad. */
+	if (ret == -EINVAL)
+		return say(why, len, 0, "clone works but src_off=1 nr=1 returned EINVAL "
+			   "(6.12 treats those fields as padding that must be zero; offsets came in 6.13)");
+	return say(why, len, ret, "well-formed clone with src_off=1 nr=1 returned %d (%s)", ret, strerror(-ret));
+}
+
+int ubc_probe(enum ubc_feature f, char *why, size_t len)
+{
+	why[0] = '\0';
+	switch (f) {
+	case UBC_F_PROVIDE_BUFFERS: return probe_provide(why, len);
+	case UBC_F_BUF_RING: return probe_buf_ring(why, len);
+	case UBC_F_REGISTER_RING_FD: return probe_ring_fd(why, len);
+	case UBC_F_CLONE_BUFFERS: return probe_clone(why, len);
+	case UBC_F_CLONE_OFFSET: return probe_clone_offset(why, len);
+	default: return say(why, len, -EINVAL, "no probe for feature %d", (int)f);
+	}
+}

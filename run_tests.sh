@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The one entry point. With no --kernel: build if needed and run the selected cases on the
+# running kernel, printing one KTAP document. With --kernel: boot each kernel in QEMU
+# through the pytest runner (runner/).
+#   ./run_tests.sh [-v] [--list] [CASE|GLOB ...]
+#   ./run_tests.sh --kernel K [--kernel K ...] [runner options] [CASE|GLOB ...]
+set -euo pipefail
+top=$(cd "$(dirname "$0")" && pwd)
+build=${BUILD:-$top/build}
+
+usage() {
+	cat <<'USAGE'
+usage: ./run_tests.sh [options] [CASE|GLOB ...]
+  -v, --verbose     say what runs and how long it took
+  --list            list the case binaries (after selection) and exit
+  -h, --help        this text
+Cases are the binaries built from cases/*/*.c, e.g. clone_read_through_dst or 'clone*'.
+USAGE
+}
+
+err() { echo "run_tests.sh: $*" >&2; exit 2; }
+
+verbose=() list=0 pats=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-v|--verbose) verbose=(-v) ;;
+	--list) list=1 ;;
+	-h|--help) usage; exit 0 ;;
+	--) shift; pats+=("$@"); break ;;
+	-*) err "unknown option '$1' (see --help)" ;;
+	*) pats+=("$1") ;;
+	esac
+	shift
+done
+
+# Case names come from the sources, so an unknown name is caught before any build.
+mapfile -t all < <(for f in "$top"/cases/*/*.c; do basename "$f" .c; done | sort)
+selected=()
+if [ ${#pats[@]} = 0 ]; then
+	selected=("${all[@]}")
+else
+	for p in "${pats[@]}"; do
+		hit=0
+		for c in "${all[@]}"; do
+			# shellcheck disable=SC2053  # $p is a glob on purpose
+			if [[ $c == $p ]]; then hit=1; [[ " ${selected[*]} " == *" $c "* ]] || selected+=("$c"); fi
+		done
+		[ $hit = 1 ] || err "no case matches '$p' (see --list)"
+	done
+fi
+
+if [ $list = 1 ]; then printf '%s\n' "${selected[@]}"; exit 0; fi
+
+make -s -C "$top" BUILD="$build" all >&2 || { echo "run_tests.sh: build failed" >&2; exit 2; }
+bins=()
+for c in "${selected[@]}"; do bins+=("$build/bin/$c"); done
+exec "$build/bin/run-cases.sh" "${verbose[@]}" "${bins[@]}"
