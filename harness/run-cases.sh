@@ -21,6 +21,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "KTAP version 1"
 echo "# uring-buffer-conformance on kernel $(uname -r) ($(uname -m))"
+# Debian's 6.1 packages say 6.1.0-N in uname -r; /proc/version has the real 6.1.x.
+[ -r /proc/version ] && echo "# proc-version: $(cat /proc/version)"
 [ -f "$here/../versions.txt" ] && sed 's/^/# /' "$here/../versions.txt"
 [ -f "$here/versions.txt" ] && sed 's/^/# /' "$here/versions.txt"
 echo "1..$#"
@@ -32,6 +34,8 @@ for bin in "$@"; do
 	taint_before=$(taint)
 	n=$((n + 1))
 	name=$(basename "$bin")
+	# KTAP's subtest header: also tells a console reader which case a kernel crash hit.
+	echo "    # Subtest: $name"
 	[ "$verbose" = 1 ] && echo "# running $bin (timeout ${timeout_s}s)"
 	start=$(date +%s)
 	# Stream the binary's output indented as it comes, counting its results on the way.
