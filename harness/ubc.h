@@ -49,3 +49,13 @@ int ubc_tmpfile(size_t len, unsigned int seed);
 int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags);
 
 #endif
+
+/*
+ * Appended for cases/clone. ubc_clone_raw: one IORING_REGISTER_CLONE_BUFFERS on dst_fd with
+ * exactly these fields (liburing's wrapper may rewrite src_fd and flags); 0 or -errno.
+ */
+int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
+		  unsigned int src_off, unsigned int dst_off, unsigned int nr);
+/* One read_fixed (write 0) or write_fixed (write 1) through slot idx: the CQE res, or -errno of the submission. */
+int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned int len,
+		 unsigned long long off, int idx);

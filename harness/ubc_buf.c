@@ -98,3 +98,36 @@ int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags)
 	io_uring_cqe_seen(ring, cqe);
 	return 0;
 }
+
+/* Appended for cases/clone. */
+int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
+		  unsigned int src_off, unsigned int dst_off, unsigned int nr)
+{
+	struct io_uring_clone_buffers arg;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.src_fd = src_fd;
+	arg.flags = flags;
+	arg.src_off = src_off;
+	arg.dst_off = dst_off;
+	arg.nr = nr;
+	/* liburing's io_uring_register() is the bare syscall returning -errno. */
+	return io_uring_register(dst_fd, IORING_REGISTER_CLONE_BUFFERS, &arg, 1);
+}
+
+int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned int len,
+		 unsigned long long off, int idx)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	unsigned int flags;
+	int res, ret;
+
+	if (!sqe)
+		return -EBUSY;
+	if (write)
+		io_uring_prep_write_fixed(sqe, fd, buf, len, off, idx);
+	else
+		io_uring_prep_read_fixed(sqe, fd, buf, len, off, idx);
+	ret = ubc_submit_one(ring, &res, &flags);
+	return ret ? ret : res;
+}
