@@ -59,3 +59,14 @@ int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
 /* One read_fixed (write 0) or write_fixed (write 1) through slot idx: the CQE res, or -errno of the submission. */
 int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned int len,
 		 unsigned long long off, int idx);
+
+/*
+ * Appended for cases/provide. One IORING_OP_PROVIDE_BUFFERS (nr buffers of len bytes from
+ * addr, IDs bid.., group bgid) or IORING_OP_REMOVE_BUFFERS (up to nr from group bgid):
+ * returns 0 with the CQE's res in *res, or -errno of the submission or wait.
+ */
+int ubc_provide(struct io_uring *ring, void *addr, int len, int nr, int bgid, int bid, int *res);
+int ubc_remove(struct io_uring *ring, int nr, int bgid, int *res);
+/* One IORING_OP_READ of up to len bytes at off with IOSQE_BUFFER_SELECT from group bgid; as ubc_submit_one. */
+int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned long long off,
+		    int bgid, int *res, unsigned int *flags);

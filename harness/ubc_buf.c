@@ -131,3 +131,39 @@ int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned i
 	ret = ubc_submit_one(ring, &res, &flags);
 	return ret ? ret : res;
 }
+
+/* Appended for cases/provide. */
+int ubc_provide(struct io_uring *ring, void *addr, int len, int nr, int bgid, int bid, int *res)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	unsigned int flags;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_provide_buffers(sqe, addr, len, nr, bgid, bid);
+	return ubc_submit_one(ring, res, &flags);
+}
+
+int ubc_remove(struct io_uring *ring, int nr, int bgid, int *res)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	unsigned int flags;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_remove_buffers(sqe, nr, bgid);
+	return ubc_submit_one(ring, res, &flags);
+}
+
+int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned long long off,
+		    int bgid, int *res, unsigned int *flags)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read(sqe, fd, NULL, len, off);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = bgid;
+	return ubc_submit_one(ring, res, flags);
+}
