@@ -29,6 +29,12 @@ $(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf harness/get-deps.sh scripts/pa
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 -include $(BUILD)/deps.mk
+# A cache emptied since deps.mk was written: drop it, so make fetches again and restarts.
+ifneq ($(URING_LIB),)
+ifeq ($(wildcard $(URING_LIB)),)
+$(shell rm -f $(BUILD)/deps.mk)
+endif
+endif
 endif
 
 DEP_CFLAGS = $(URING_CFLAGS) $(KSELFTEST_INC) -Iharness
