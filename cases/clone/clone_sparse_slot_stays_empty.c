@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/*
+ * io_uring_clone_buffers(3): dst gets the same set of buffers as src, including its
+ * empty (sparse) slots: an empty source slot is empty in dst, and a fixed read through
+ * it fails with EFAULT (io_uring/rsrc.c: no buffer node, or 6.12's dummy_ubuf) while the
+ * real slots around it work.
+ */
+#include <sys/uio.h>
+#include "ubc_test.h"
+
+#define BUF_LEN 4096
+
+FIXTURE(clone) {
+	struct io_uring src, dst;
+	void *mem[3];
+	int fd;
+};
+
+FIXTURE_SETUP(clone)
+{
+	struct iovec iov[3];
+
+	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
+	UBC_RING_INIT(&self->src, 8, 0);
+	UBC_RING_INIT(&self->dst, 8, 0);
+	for (int i = 0; i < 3; i++)
+		UBC_BUF(self->mem[i], BUF_LEN);
+	iov[0] = (struct iovec){ .iov_base = self->mem[0], .iov_len = BUF_LEN };
+	/* A NULL, zero-length iovec registers an empty slot (io_buffer_validate). */
+	iov[1] = (struct iovec){ .iov_base = NULL, .iov_len = 0 };
+	iov[2] = (struct iovec){ .iov_base = self->mem[2], .iov_len = BUF_LEN };
+	ASSERT_EQ(0, io_uring_register_buffers(&self->src, iov, 3));
+	self->fd = ubc_tmpfile(3 * BUF_LEN, 5);
+	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(clone)
+{
+	close(self->fd);
+	io_uring_queue_exit(&self->dst);
+	io_uring_queue_exit(&self->src);
+	for (int i = 0; i < 3; i++)
+		ubc_buf_free(self->mem[i], BUF_LEN);
+}
+
+TEST_F(clone, empty_source_slot_is_empty_in_dst)
+{
+	ASSERT_EQ(0, io_uring_clone_buffers(&self->dst, &self->src));
+	/* The empty slot: no buffer, whatever address is given. */
+	ASSERT_EQ(-EFAULT, ubc_rw_fixed(&self->dst, 0, self->fd, self->mem[1], BUF_LEN, 0, 1));
+	/* Its neighbours are the real buffers 0 and 2. */
+	ASSERT_EQ(BUF_LEN, ubc_rw_fixed(&self->dst, 0, self->fd, self->mem[0], BUF_LEN, 0, 0));
+	ASSERT_EQ(BUF_LEN, ubc_rw_fixed(&self->dst, 0, self->fd, self->mem[2], BUF_LEN, 2 * BUF_LEN, 2));
+	ASSERT_EQ(-1, ubc_mismatch(self->mem[0], BUF_LEN, 5, 0));
+	ASSERT_EQ(-1, ubc_mismatch(self->mem[2], BUF_LEN, 5, 2 * BUF_LEN));
+}
+
+TEST_HARNESS_MAIN
