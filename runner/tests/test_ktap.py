@@ -1,0 +1,164 @@
+"""runner/ktap.py over golden console logs (runner/tests/data/).
+
+host_run_mixed.log is a real ./run_tests.sh run on the host (one case failing, nested skips);
+the others are made from real output by hand, each for one console accident.
+"""
+from pathlib import Path
+
+from runner.ktap import ConsoleParser, parse_console
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(name: str) -> str:
+    with open(DATA / name, newline="") as f:  # keep the console's \r\n
+        return f.read()
+
+
+def test_real_host_run():
+    run = parse_console(load("host_run_mixed.log"), None)
+    assert run.complete
+    assert run.plan == 9 and len(run.cases) == 9
+    assert run.release == "6.18.44-fc-v595" and run.arch == "x86_64"
+    assert run.proc_version.startswith("Linux version 6.18.44-fc-v595")
+    assert run.banner[0].startswith("# uring-buffer-conformance on kernel")
+    assert run.summary == (23, 1, 2)
+    assert run.events == []
+    statuses = {n: c.status for n, c in run.cases.items()}
+    assert statuses.pop("provide_nr_bounds") == "fail"
+    assert set(statuses.values()) == {"pass"}
+    nr = run.cases["provide_nr_bounds"]
+    assert [s.status for s in nr.subtests] == ["skip", "pass", "pass", "pass", "fail", "pass",
+                                               "skip", "pass"]
+    assert nr.subtests[0].reason == "only for the accepted counts"
+    bad = nr.subtests[4]
+    assert bad.name == "nr_bounds.nr_65536_ok.all_buffers_arrive"
+    assert "Expected variant->nr (65536) == res (65535)" in bad.reason
+    assert "nr_bounds.nr_65536_ok.all_buffers_arrive" in nr.reason
+    assert nr.log[0] == "    # Subtest: provide_nr_bounds" and nr.log[-1] == "not ok 8 provide_nr_bounds"
+    assert list(run.cases)[:2] == ["clone_read_through_dst", "clone_sparse_slot_stays_empty"]
+
+
+def test_panic_mid_run_crashes_that_case_and_notruns_the_rest():
+    expected = ["provide_bid_sequence", "provide_res_zero", "clone_read_through_dst"]
+    run = parse_console(load("guest61_panic.log"), expected, end_reason="panic")
+    assert not run.complete
+    assert run.release == "6.1.0-50-amd64"
+    assert "Debian 6.1.176-1" in run.proc_version
+    c = run.cases
+    assert c["provide_bid_sequence"].status == "pass"
+    crash = c["provide_res_zero"]
+    assert crash.status == "crash"
+    assert "no result line (panic)" in crash.reason and "NULL pointer dereference" in crash.reason
+    assert any("Kernel panic - not syncing" in line for line in crash.log)
+    assert c["clone_read_through_dst"].status == "notrun"
+    kinds = [(e.kind, e.case) for e in run.events]
+    assert ("panic", "provide_res_zero") in kinds and ("bug", "provide_res_zero") in kinds
+    oops = next(e for e in run.events if e.kind == "bug")
+    assert "io_provide_buffers" in oops.excerpt  # the excerpt follows the report
+    assert list(c) == expected
+
+
+def test_hang_truncated_is_crash_with_end_reason():
+    run = parse_console(load("hang_truncated.log"), ["provide_bid_sequence", "provide_res_zero"],
+                        end_reason="timeout")
+    assert run.cases["provide_bid_sequence"].status == "pass"
+    hung = run.cases["provide_res_zero"]
+    assert hung.status == "crash" and hung.reason == "no result line (timeout)"
+    assert not run.complete
+
+
+def test_warn_during_case_fails_it_even_though_ktap_says_ok():
+    run = parse_console(load("warn_during_case.log"), None)
+    assert run.complete
+    warned = run.cases["clone_read_through_dst"]
+    assert warned.ktap_status == "pass"
+    assert warned.status == "fail"
+    assert "kernel warning" in warned.reason and "io_rsrc_put_work" in warned.reason
+    assert any(e.kind == "taint" and e.case == "clone_read_through_dst" for e in run.events)
+    # A WARN between two cases (deferred ring teardown) blames the case that just ended.
+    late = run.cases["clone_write_through_dst"]
+    assert late.status == "fail" and "after its result" in late.reason
+    assert run.cases["clone_sparse_slot_stays_empty"].status == "pass"
+
+
+def test_interleaved_printk_and_garbage():
+    run = parse_console(load("interleaved.log"), ["provide_bad_args", "provide_multi_call_order"])
+    assert run.plan == 2 and run.complete
+    bad = run.cases["provide_bad_args"]
+    assert bad.status == "pass", bad.reason
+    assert [s.name for s in bad.subtests][2] == "bad_args.addr_range_wraps_eoverflow.provide_res"
+    assert len(bad.subtests) == 6
+    assert run.cases["provide_multi_call_order"].status == "pass"
+    assert "ok 7 not-a-case" not in "".join(run.cases)  # garbage before KTAP is ignored
+    assert run.events == []
+    assert any("crng init done" in line for line in bad.log)
+
+
+def test_truncated_nested_output_is_never_a_pass():
+    run = parse_console(load("truncated.log"), ["provide_bid_sequence", "provide_bid_bounds", "x"])
+    assert run.cases["provide_bid_bounds"].status == "crash"
+    assert run.cases["x"].status == "notrun"
+    assert "console ended" in run.cases["x"].reason
+
+
+def test_skips_with_probe_reasons():
+    run = parse_console(load("skips61.log"), None)
+    c = run.cases["clone_read_through_dst"]
+    assert c.status == "skip"
+    assert c.reason.startswith("IORING_REGISTER_CLONE_BUFFERS absent: a well-formed")
+    assert c.subtests[0].status == "skip"
+    assert run.cases["provide_nr_bounds"].status == "fail"
+
+
+def test_feed_reports_cases_as_they_complete():
+    p = ConsoleParser()
+    done = []
+    for line in load("host_run_mixed.log").splitlines():
+        done += [c.name for c in p.feed(line)]
+    assert len(done) == 9 and done[0] == "clone_read_through_dst"
+    assert p.finish([]).complete
+
+
+def test_fewer_results_than_nested_plan_is_crash_not_pass():
+    text = "\n".join(["KTAP version 1", "1..1", "    # Subtest: a", "    TAP version 13",
+                      "    1..3", "    ok 1 t.one", "ok 1 a", "1 passed, 0 failed, 0 skipped"])
+    run = parse_console(text, ["a"])
+    assert run.cases["a"].status == "crash"
+    assert "2 of 3 results missing" in run.cases["a"].reason
+
+
+def test_timeout_and_crash_directives():
+    text = "\n".join(["KTAP version 1", "1..2", "    # Subtest: a", "    1..1",
+                      "not ok 1 a # TIMEOUT killed after 120s", "    # Subtest: b", "    1..2",
+                      "    ok 1 b.x", "not ok 2 b # CRASH 1 of 2 results missing, exit 139",
+                      "0 passed, 2 failed, 0 skipped"])
+    run = parse_console(text, ["a", "b"])
+    assert run.cases["a"].status == "timeout" and run.cases["a"].reason == "killed after 120s"
+    assert run.cases["b"].status == "crash" and "exit 139" in run.cases["b"].reason
+
+
+def test_kernel_events_without_timestamps():
+    text = "\n".join(["KTAP version 1", "1..2", "    # Subtest: a", "    1..1",
+                      "    ok 1 a.x", "UBSAN: shift-out-of-bounds in io_uring/kbuf.c:40:9",
+                      "ok 1 a", "    # Subtest: b", "    1..1",
+                      "    okBUG: kernel NULL pointer dereference, address: 0000000000000000",
+                      " 1 b.x", "ok 2 b"])
+    run = parse_console(text, ["a", "b"], end_reason="qemu exit 1")
+    assert run.cases["a"].status == "fail" and "ubsan" in run.cases["a"].reason
+    assert run.cases["b"].status == "crash"
+    assert run.cases["b"].subtests[0].name == "b.x"  # the split line was put back together
+    assert not run.complete
+
+
+def test_rcu_stall_and_hung_task_fail_the_case():
+    for msg, kind in [("[  30.000000] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:", "rcu"),
+                      ("[ 250.000000] INFO: task kworker/0:1:12 blocked for more than 120 seconds.",
+                       "hung"),
+                      ("[  40.000000] watchdog: BUG: soft lockup - CPU#0 stuck for 26s!", "lockup"),
+                      ("[  40.000000] BUG: KASAN: use-after-free in io_buffer_select+0x1", "kasan")]:
+        text = "\n".join(["KTAP version 1", "1..1", "    # Subtest: a", "    1..1", msg,
+                          "    ok 1 a.x", "ok 1 a", "1 passed, 0 failed, 0 skipped"])
+        run = parse_console(text, ["a"])
+        assert [e.kind for e in run.events] == [kind]
+        assert run.cases["a"].status == "fail", msg
