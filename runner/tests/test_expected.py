@@ -1,0 +1,194 @@
+"""runner/expected.py: versions, ranges, loading expected/, verdicts."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runner.expected import (ExpectationError, VersionRange, judge, load_expectations,
+                             parse_version, plugin_judge)
+from runner.ktap import CaseResult, SubResult, parse_console
+
+TOP = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parent / "data"
+PROC_61 = ("Linux version 6.1.0-50-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+           "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP "
+           "PREEMPT_DYNAMIC Debian 6.1.176-1 (2026-10-01)")
+ABSENT_CLONE = ("IORING_REGISTER_CLONE_BUFFERS absent: a well-formed IORING_REGISTER_CLONE_BUFFERS"
+                " (opcode 30) returned EINVAL (opcode unknown before 6.12)")
+ABSENT_OFFSET = "IORING_REGISTER_CLONE_BUFFERS offsets absent: clone with src_off 1 returned EINVAL"
+
+
+@pytest.fixture(scope="module")
+def exp():
+    return load_expectations(TOP / "expected")
+
+
+def case(name, status, reason="", subtests=()):
+    return CaseResult(name, status, reason, list(subtests))
+
+
+@pytest.mark.parametrize("release,proc,want", [
+    ("6.12.95+deb12-amd64", None, "6.12.95"),
+    ("6.12.107+deb13-cloud-amd64", None, "6.12.107"),
+    ("7.3.4+deb13-amd64", None, "7.3.4"),
+    ("7.3.4+deb13", None, "7.3.4"),
+    ("6.1.0-50-amd64", PROC_61, "6.1.176"),
+    ("6.1.0-50-amd64", None, "6.1"),  # the ABI name hides the sublevel
+    ("6.18.44-fc-v595", "Linux version 6.18.44-fc-v595 (gcc (GCC) 15.3.0) #1 SMP", "6.18.44"),
+    ("6.19-rc3", None, "6.19.0"),
+])
+def test_parse_version(release, proc, want):
+    assert str(parse_version(release, proc)) == want
+
+
+def test_unreadable_version():
+    assert parse_version("mykernel", None) is None
+    assert parse_version("", "") is None
+
+
+def test_version_ranges():
+    v = parse_version("6.12.95+deb12-amd64")
+    assert VersionRange(">=6.12").contains(v)
+    assert not VersionRange(">=6.13").contains(v)
+    assert VersionRange(">=6.12,<6.12.96").contains(v)
+    assert VersionRange("6.12").contains(v) and not VersionRange("6.1").contains(v)
+    assert VersionRange(["6.1", "6.12.95"]).contains(v)
+    series_only = parse_version("6.1.0-50-amd64")
+    assert VersionRange(">=6.1").contains(series_only)
+    assert VersionRange("<6.1.100").contains(series_only) is None  # the sublevel decides
+    with pytest.raises(ValueError):
+        VersionRange("~6.1")
+
+
+def test_expected_dir_loads_and_covers_every_case(exp):
+    cases = sorted(p.stem for p in TOP.glob("cases/*/*.c"))
+    assert any(c.startswith("clone_") for c in cases) and any(c.startswith("provide_") for c in cases)
+    assert exp.uncovered(cases) == []
+    assert {"6.1", "6.12", "7.3"} <= set(exp.known_series)
+
+
+def test_pass_where_pass_expected(exp):
+    v = judge("6.12.107+deb13-cloud-amd64", None, case("clone_read_through_dst", "pass"), exp)
+    assert v.kind == "ok" and v.decided_by == "version"
+
+
+def test_skip_before_the_feature_is_ok_with_the_probe_reason(exp):
+    v = judge("6.1.0-50-amd64", PROC_61, case("clone_read_through_dst", "skip", ABSENT_CLONE), exp)
+    assert v.kind == "ok" and v.expected == "skip"
+    v = judge("6.12.107+deb13-amd64", None, case("clone_offset_subset", "skip", ABSENT_OFFSET), exp)
+    assert v.kind == "ok" and "6.13" in v.message
+
+
+def test_skip_for_the_wrong_reason_is_a_regression(exp):
+    v = judge("6.1.0-50-amd64", PROC_61, case("clone_offset_subset", "skip", "no memory"), exp)
+    assert v.kind == "regression" and "another reason" in v.message
+
+
+def test_backport_the_probe_decides(exp):
+    v = judge("6.1.0-50-amd64", PROC_61, case("clone_read_through_dst", "pass"), exp)
+    assert v.kind == "ok" and v.decided_by == "probe" and "backport" in v.message
+    v = judge("6.1.0-50-amd64", PROC_61, case("clone_read_through_dst", "fail", "res -22"), exp)
+    assert v.kind == "regression" and v.decided_by == "probe"
+
+
+@pytest.mark.parametrize("status", ["fail", "timeout", "crash", "skip", "notrun"])
+def test_anything_but_pass_where_pass_expected_is_a_regression(exp, status):
+    v = judge("7.3.4+deb13-amd64", None, case("provide_res_zero", status, "why"), exp)
+    assert v.kind == "regression"
+    assert "provide_res_zero" in v.message
+
+
+def test_unknown_case_and_unknown_kernel(exp):
+    v = judge("6.12.95+deb12-amd64", None, case("mystery_case", "pass"), exp)
+    assert v.kind == "unknown" and "no expected/ entry" in v.message
+    v = judge("mykernel", None, case("provide_res_zero", "pass"), exp)
+    assert v.kind == "unknown" and "cannot read a kernel version" in v.message
+    v = judge("6.5.0-1-amd64", None, case("provide_res_zero", "pass"), exp)
+    assert v.kind == "unknown" and "series 6.5" in v.message and "OK" in v.message
+
+
+def scratch(tmp_path, extra: str) -> Path:
+    d = tmp_path / "expected"
+    shutil.copytree(TOP / "expected", d)
+    (d / "zz-scratch.toml").write_text(extra)
+    return d
+
+
+def test_deliberately_wrong_entry_gives_a_regression_naming_it(tmp_path):
+    # Wrong: claims clone works on 6.1. The recorded 6.1 run skips, as it must.
+    d = scratch(tmp_path, '[[expect]]\nid = "wrong"\ncases = ["clone_read_through_dst"]\n'
+                          'kernels = "6.1"\noutcome = "pass"\n')
+    run = parse_console((DATA / "skips61.log").read_text(), None)
+    v = judge(run.release, run.proc_version, run.cases["clone_read_through_dst"],
+              load_expectations(d))
+    assert v.kind == "regression"
+    assert "expected/zz-scratch.toml entry 1 (id wrong)" in v.message
+    assert v.entry.id == "wrong"
+    # The glob entry still judges the sibling case.
+    v = judge(run.release, run.proc_version, run.cases["clone_write_through_dst"],
+              load_expectations(d))
+    assert v.kind == "ok"
+
+
+def test_known_bug_reproduced_and_xpass(tmp_path):
+    d = scratch(tmp_path, '[[expect]]\nid = "nr-bug"\ncases = ["provide_nr_bounds"]\n'
+                          'kernels = ">=6.18,<6.18.50"\noutcome = "fail"\n'
+                          'failing = ["nr_bounds.nr_65536_ok.*"]\n'
+                          'bug = "65536 buffers accepted, 65535 provided"\n'
+                          'fixed_by = "commit 0123abcd"\n')
+    exp = load_expectations(d)
+    run = parse_console((DATA / "host_run_mixed.log").read_text(), None)
+    v = judge(run.release, run.proc_version, run.cases["provide_nr_bounds"], exp)
+    assert v.kind == "ok" and v.known_bug and "commit 0123abcd" in v.message
+    v = judge(run.release, run.proc_version, case("provide_nr_bounds", "pass"), exp)
+    assert v.kind == "xpass" and "(id nr-bug)" in v.message and "update" in v.message
+    other = case("provide_nr_bounds", "fail", "x", [SubResult("nr_bounds.nr_0_e2big.provide_res",
+                                                               "fail", "")])
+    v = judge(run.release, run.proc_version, other, exp)
+    assert v.kind == "regression" and "beyond the known bug" in v.message
+    # Outside its range the glob entry applies again.
+    v = judge("6.18.60", None, run.cases["provide_nr_bounds"], exp)
+    assert v.kind == "regression"
+
+
+def test_series_only_version_with_sublevel_range_is_unknown(tmp_path):
+    d = scratch(tmp_path, '[[expect]]\ncases = ["provide_res_zero"]\nkernels = "<6.1.100"\n'
+                          'outcome = "fail"\nbug = "old"\n')
+    v = judge("6.1.0-50-amd64", None, case("provide_res_zero", "pass"), load_expectations(d))
+    assert v.kind == "unknown" and "sublevel" in v.message
+
+
+@pytest.mark.parametrize("text,words", [
+    ('[[expect]]\ncases = ["a"]\noutcom = "pass"\n', "unknown key"),
+    ('[[expect]]\ncases = ["a"]\noutcome = "passes"\n', "outcome"),
+    ('[[expect]]\ncases = ["a"]\nkernels = "six"\n', "range"),
+    ('[[expect]]\ncases = ["a"]\noutcome = "fail"\n', "needs 'bug'"),
+    ('[[expect]]\noutcome = "pass"\n', "'cases'"),
+    ('[[expectation]]\ncases = ["a"]\n', "unknown table"),
+    ('[[expect]\n', "zz-scratch.toml"),
+])
+def test_bad_entries_are_refused_with_file_and_entry(tmp_path, text, words):
+    with pytest.raises(ExpectationError, match="zz-scratch.toml") as info:
+        load_expectations(scratch(tmp_path, text))
+    assert words in str(info.value)
+
+
+def test_errata_are_read_and_linked_to_cases(tmp_path):
+    d = scratch(tmp_path, "")
+    (d / "errata").mkdir(exist_ok=True)
+    (d / "errata" / "zz_page.toml").write_text(
+        '[[erratum]]\npage = "io_uring_zz(3)"\nsection = "RETURN VALUE"\nclaim = "c"\n'
+        'behaviour = "b"\nkernels = ">=6.12"\ncases = ["clone_src_empty"]\nsource = "s"\n')
+    exp = load_expectations(d)
+    recs = exp.errata_for("clone_src_empty")
+    assert any(r["page"] == "io_uring_zz(3)" and r["file"].endswith("zz_page.toml") for r in recs)
+
+
+def test_plugin_seam(exp):
+    j = plugin_judge(exp)
+    k = {"release": "6.1.0-50-amd64", "proc_version": PROC_61}
+    assert j(k, case("clone_read_through_dst", "skip", ABSENT_CLONE))[0] == "skipped"
+    assert j(k, case("provide_res_zero", "pass"))[0] == "passed"
+    outcome, msg = j(k, case("provide_res_zero", "crash", "panic"))
+    assert outcome == "failed" and msg.startswith("REGRESSION")
+    assert j(k, case("nope", "pass"))[0] == "unknown"
