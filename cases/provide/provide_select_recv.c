@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * io_uring_prep_provide_buffers(3): selection is supported for socket receive. net.c
+ * io_recv() (6.1, 6.12, 7.3): the SQE's len is the most to receive, 0 = whole buffer; the CQE
+ * carries IORING_CQE_F_BUFFER and the ID.
+ */
+#include <sys/socket.h>
+#include "ubc_test.h"
+
+#define LEN 64
+#define BGID 21
+
+FIXTURE(recv) {
+	struct io_uring ring;
+	char *mem;
+	int sv[2];
+};
+
+FIXTURE_VARIANT(recv) {
+	unsigned int sqe_len;
+	int res;
+};
+
+FIXTURE_VARIANT_ADD(recv, len_16_receives_16) { .sqe_len = 16, .res = 16 };
+FIXTURE_VARIANT_ADD(recv, len_0_receives_whole_buffer) { .sqe_len = 0, .res = LEN };
+FIXTURE_VARIANT_ADD(recv, len_200_capped_to_buffer) { .sqe_len = 200, .res = LEN };
+
+FIXTURE_SETUP(recv)
+{
+	char data[4 * LEN];
+	int res;
+
+	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
+	UBC_RING_INIT(&self->ring, 4, 0);
+	UBC_BUF(self->mem, 2 * LEN);
+	memset(self->mem, 0xee, 2 * LEN);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
+	ubc_fill(data, sizeof(data), 13, 0);
+	ASSERT_EQ((ssize_t)sizeof(data), write(self->sv[1], data, sizeof(data)));
+	ASSERT_EQ(0, ubc_provide(&self->ring, self->mem, LEN, 2, BGID, 500, &res));
+	ASSERT_EQ(0, res);
+}
+
+FIXTURE_TEARDOWN(recv)
+{
+	close(self->sv[0]);
+	close(self->sv[1]);
+	io_uring_queue_exit(&self->ring);
+	ubc_buf_free(self->mem, 2 * LEN);
+}
+
+/* Two receives: IDs 500 then 501, each limited by len or by the buffer, stream in order. */
+TEST_F(recv, recv_select)
+{
+	size_t pos = 0;
+
+	for (unsigned int i = 0; i < 2; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+		unsigned int flags;
+		int res;
+
+		io_uring_prep_recv(sqe, self->sv[0], NULL, variant->sqe_len, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = BGID;
+		ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+		ASSERT_EQ(variant->res, res);
+		ASSERT_EQ(IORING_CQE_F_BUFFER, flags & IORING_CQE_F_BUFFER);
+		ASSERT_EQ(500 + i, flags >> IORING_CQE_BUFFER_SHIFT);
+		ASSERT_EQ(-1, ubc_mismatch(self->mem + i * LEN, res, 13, pos));
+		pos += res;
+	}
+}
+
+TEST_HARNESS_MAIN
