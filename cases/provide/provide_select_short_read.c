@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A short transfer still uses up the whole legacy buffer (not on the page; legacy buffers
+ * have no partial consumption, kbuf.c io_kbuf_drop_legacy()/__io_put_kbuf, 6.1, 6.12, 7.3):
+ * res is the bytes moved, the CQE names the buffer, and the next request gets the next ID.
+ */
+#include <sys/socket.h>
+#include "ubc_test.h"
+
+#define LEN 64
+#define BGID 41
+
+FIXTURE(short_read) {
+	struct io_uring ring;
+	char *mem;
+};
+
+FIXTURE_SETUP(short_read)
+{
+	int res;
+
+	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
+	UBC_RING_INIT(&self->ring, 4, 0);
+	UBC_BUF(self->mem, 3 * LEN);
+	ASSERT_EQ(0, ubc_provide(&self->ring, self->mem, LEN, 3, BGID, 0, &res));
+	ASSERT_EQ(0, res);
+}
+
+FIXTURE_TEARDOWN(short_read)
+{
+	io_uring_queue_exit(&self->ring);
+	ubc_buf_free(self->mem, 3 * LEN);
+}
+
+/* A file of LEN+10 bytes: reads give 64 (ID 0), 10 (ID 1); the 10-byte read used all of ID 1. */
+TEST_F(short_read, file_short_read_consumes_buffer)
+{
+	int fd = ubc_tmpfile(LEN + 10, 19), res;
+	unsigned int flags;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ubc_read_select(&self->ring, fd, 0, 0, BGID, &res, &flags));
+	ASSERT_EQ(LEN, res);
+	ASSERT_EQ(0, ubc_read_select(&self->ring, fd, 0, LEN, BGID, &res, &flags));
+	close(fd);
+	ASSERT_EQ(10, res);
+	ASSERT_EQ(IORING_CQE_F_BUFFER | (1u << IORING_CQE_BUFFER_SHIFT), flags);
+	ASSERT_EQ(-1, ubc_mismatch(self->mem + LEN, 10, 19, LEN));
+	ASSERT_EQ(0, ubc_remove(&self->ring, 10, BGID, &res));
+	ASSERT_EQ(1, res);
+}
+
+/* 10 bytes waiting on a socket: recv gets 10 into ID 0, and ID 0 is used up. */
+TEST_F(short_read, recv_short_consumes_buffer)
+{
+	struct io_uring_sqe *sqe;
+	unsigned int flags;
+	char data[10];
+	int sv[2], res;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ubc_fill(data, sizeof(data), 20, 0);
+	ASSERT_EQ(10, write(sv[1], data, sizeof(data)));
+	sqe = io_uring_get_sqe(&self->ring);
+	io_uring_prep_recv(sqe, sv[0], NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	close(sv[0]);
+	close(sv[1]);
+	ASSERT_EQ(10, res);
+	ASSERT_EQ(IORING_CQE_F_BUFFER, flags & IORING_CQE_F_BUFFER);
+	ASSERT_EQ(0u, flags >> IORING_CQE_BUFFER_SHIFT);
+	ASSERT_EQ(-1, ubc_mismatch(self->mem, 10, 20, 0));
+	ASSERT_EQ(0, ubc_remove(&self->ring, 10, BGID, &res));
+	ASSERT_EQ(2, res);
+}
+
+TEST_HARNESS_MAIN
