@@ -1,0 +1,152 @@
+"""The guest's initramfs: an uncompressed cpio (newc) written with the standard library.
+
+Contents: /bin/busybox (static, Debian's busybox-static) with /bin/sh, /init (runner/guest/init),
+/ubc/bin/<case binaries> + run-cases.sh, /ubc/cases (their order), /ubc/versions.txt (banner
+lines), and empty mount points.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+from . import kernels
+
+GUEST_INIT = Path(__file__).resolve().parent / "guest" / "init"
+# Debian's busybox-static, fetched through scripts/papt so every machine uses the same one.
+# Falls back to the newest served if this one is gone, then to /bin/busybox if static.
+BUSYBOX_PKG = "busybox-static"
+BUSYBOX_VERSION = os.environ.get("UBC_BUSYBOX_VERSION", "1:1.35.0-4+deb12u1+b1")
+
+
+class CpioWriter:
+    """SVR4 'newc' format without CRC: a 110-byte ASCII header, the name, data, 4-byte padding."""
+
+    def __init__(self, out):
+        self.out = out
+        self.ino = 1
+
+    def _entry(self, name: str, mode: int, data: bytes = b"", nlink: int = 1) -> None:
+        name_b = name.encode() + b"\0"
+        fields = [self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name_b), 0]
+        self.ino += 1
+        hdr = b"070701" + b"".join(b"%08X" % f for f in fields)
+        self.out.write(hdr + name_b)
+        self.out.write(b"\0" * (-(len(hdr) + len(name_b)) % 4))
+        self.out.write(data)
+        self.out.write(b"\0" * (-len(data) % 4))
+
+    def dir(self, name: str, perm: int = 0o755) -> None:
+        self._entry(name, stat.S_IFDIR | perm, nlink=2)
+
+    def file(self, name: str, data: bytes, perm: int = 0o755) -> None:
+        self._entry(name, stat.S_IFREG | perm, data)
+
+    def symlink(self, name: str, target: str) -> None:
+        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def trailer(self) -> None:
+        self.ino = 0
+        self._entry("TRAILER!!!", 0)
+
+
+def parse_cpio(data: bytes) -> list[tuple[str, int, bytes]]:
+    """(name, mode, data) of each entry: for the tests, and to check what was written."""
+    out, pos = [], 0
+    while True:
+        hdr = data[pos:pos + 110]
+        assert hdr[:6] == b"070701", f"bad magic at {pos}"
+        f = [int(hdr[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+        mode, size, namesize = f[1], f[6], f[11]
+        pos += 110
+        name = data[pos:pos + namesize - 1].decode()
+        pos += namesize
+        pos += -pos % 4
+        body = data[pos:pos + size]
+        pos += size
+        pos += -pos % 4
+        if name == "TRAILER!!!":
+            return out
+        out.append((name, mode, body))
+
+
+def is_static(path: Path) -> bool:
+    """An ELF with no PT_INTERP program header (no dynamic loader needed)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:4] != b"\x7fELF" or head[4] != 2:
+            return False
+        phoff = int.from_bytes(head[32:40], "little")
+        phentsize = int.from_bytes(head[54:56], "little")
+        phnum = int.from_bytes(head[56:58], "little")
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    return all(int.from_bytes(table[i:i + 4], "little") != 3 for i in range(0, len(table), phentsize))
+
+
+def busybox() -> tuple[Path, str]:
+    """(path, description) of a static busybox, cached under <cache>/busybox/."""
+    d = kernels.cache_dir() / "busybox"
+    meta = d / "meta.json"
+    if meta.exists():
+        m = json.loads(meta.read_text())
+        if (d / "busybox").exists():
+            return d / "busybox", m["desc"]
+    try:
+        try:
+            version = BUSYBOX_VERSION
+            served = kernels.papt("versions", BUSYBOX_PKG).split()
+            warn = ""
+            if version not in served:
+                warn = f" (pinned {BUSYBOX_VERSION} not served)"
+                version = served[0]
+            d.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=d))
+            deb = Path(kernels.papt("download", f"{BUSYBOX_PKG}={version}", str(tmp)).strip().splitlines()[-1])
+            digest = kernels.sha256(deb)[:16]
+            proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+            import tarfile
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
+                for m in tf:
+                    if m.isfile() and m.name.lstrip("./") == "bin/busybox":
+                        with tf.extractfile(m) as src, open(d / "busybox.tmp", "wb") as dst:
+                            shutil.copyfileobj(src, dst)
+            proc.wait()
+            shutil.rmtree(tmp, ignore_errors=True)
+            (d / "busybox.tmp").replace(d / "busybox")
+            desc = f"busybox {BUSYBOX_PKG} {version} (sha256 {digest}){warn}"
+        except (kernels.KernelError, OSError) as e:
+            sysbb = Path(shutil.which("busybox") or "/bin/busybox")
+            if not (sysbb.exists() and is_static(sysbb)):
+                raise kernels.KernelError(f"no static busybox: {e}; install busybox-static") from e
+            d.mkdir(parents=True, exist_ok=True)
+            shutil.copy(sysbb, d / "busybox")
+            desc = f"busybox from {sysbb} (sha256 {kernels.sha256(sysbb)[:16]})"
+        meta.write_text(json.dumps({"desc": desc}))
+        return d / "busybox", desc
+    except subprocess.SubprocessError as e:
+        raise kernels.KernelError(f"could not obtain busybox: {e}") from e
+
+
+def build(out: Path, binaries: list[Path], run_cases: Path, versions: list[str],
+          busybox_path: Path, init: Path = GUEST_INIT) -> Path:
+    """Write the initramfs to `out`. Every binary goes to /ubc/bin/<basename>; /ubc/cases
+    lists them in run order (the guest's ubc.only= ranges index it)."""
+    with open(out, "wb") as f:
+        w = CpioWriter(f)
+        for d in ("bin", "dev", "proc", "sys", "tmp", "ubc", "ubc/bin"):
+            w.dir(d)
+        w.file("bin/busybox", busybox_path.read_bytes())
+        w.symlink("bin/sh", "busybox")
+        w.file("init", init.read_bytes())
+        w.file("ubc/bin/run-cases.sh", run_cases.read_bytes())
+        w.file("ubc/versions.txt", "".join(v + "\n" for v in versions).encode(), 0o644)
+        w.file("ubc/cases", "".join(b.name + "\n" for b in binaries).encode(), 0o644)
+        for b in binaries:
+            w.file(f"ubc/bin/{b.name}", b.read_bytes())
+        w.trailer()
+    return out

@@ -1,0 +1,199 @@
+"""Boot one kernel + initramfs in qemu-system-x86_64 and stream its serial console.
+
+The guest's init (runner/guest/init) prints "# ubc-guest: done" and powers off (QEMU exits 0).
+A panic (panic=-1 with -no-reboot) also ends QEMU with 0, so the marker tells them apart.
+(Debian's kernels lack CONFIG_DEVPORT, so isa-debug-exit cannot be reached from busybox.)
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+QEMU = os.environ.get("UBC_QEMU", "qemu-system-x86_64")
+DONE_MARK = "# ubc-guest: done"
+START_MARK = "# ubc-guest: start"
+ALIVE_MARK = "# ubc-guest: alive"
+# loglevel=5 keeps KERN_WARNING and worse (WARN, Oops, BUG, panic, lockups, KASAN...) on the
+# console, interleaved with the KTAP lines; the parser tells the two apart.
+BASE_CMDLINE = ("console=ttyS0 loglevel=5 panic=-1 mitigations=off "
+                "cryptomgr.notests nokaslr tsc=reliable rdinit=/init")
+
+
+@dataclass
+class Boot:
+    """What one VM run produced."""
+    console: list[str] = field(default_factory=list)
+    exit_code: int | None = None
+    end_reason: str | None = None   # None = init said done; "timeout", "panic", "qemu exit N"
+    seconds: float = 0.0
+    stderr: str = ""
+    command: list[str] = field(default_factory=list)
+
+
+def qemu_version() -> str:
+    try:
+        out = subprocess.run([QEMU, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "absent"
+    m = re.search(r"version (\S+)", out)
+    return m.group(1) if m else out.strip()
+
+
+def command(image: Path, initrd: Path, append: str, accel: str = "tcg", machine: str = "pc",
+            memory: str = "512M", smp: int = 1) -> list[str]:
+    """The QEMU command line. `image` is a PVH vmlinux (fast) or a bzImage."""
+    cpu = "host" if accel == "kvm" else "max"
+    return [QEMU, "-M", machine, "-accel", accel, "-cpu", cpu, "-m", memory, "-smp", str(smp),
+            "-nodefaults", "-display", "none", "-serial", "stdio", "-monitor", "none",
+            "-no-reboot",
+            # SeaBIOS would print escape sequences on the serial port; port 0 silences it.
+            "-fw_cfg", "name=etc/sercon-port,string=0",
+            "-kernel", str(image), "-initrd", str(initrd), "-append", append]
+
+
+def cmdline(cases: list[str] | None = None, timeout: int | None = None, probe: bool = False,
+            extra: str = "") -> str:
+    parts = [BASE_CMDLINE]
+    if probe:
+        parts.append("ubc.probe=1")
+    if cases:
+        parts.append("ubc.cases=" + ",".join(cases))
+    if timeout:
+        parts.append(f"ubc.timeout={timeout}")
+    if extra:
+        parts.append(extra)
+    return " ".join(parts)
+
+
+def end_reason(exit_code: int | None, console: list[str], timed_out: bool) -> str | None:
+    if timed_out:
+        return "timeout"
+    done = any(line.startswith(DONE_MARK) or line.startswith(ALIVE_MARK) for line in console)
+    if exit_code == 0 and done:
+        return None
+    if any("Kernel panic - not syncing" in line for line in console):
+        return "panic"
+    return f"qemu exit {exit_code}"
+
+
+def run(cmd: list[str], deadline: float, silence: float,
+        on_line: Callable[[str], None] | None = None, log=None) -> Boot:
+    """Run QEMU, handing each console line to on_line as it arrives. Kill it when the
+    whole run exceeds `deadline` seconds or the console stays silent for `silence` seconds."""
+    b = Boot(command=cmd)
+    t0 = time.monotonic()
+    err_path = None
+    import tempfile
+    with tempfile.TemporaryFile() as errf:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=errf, start_new_session=True)
+        fd = proc.stdout.fileno()
+        buf = b""
+        last = t0
+        timed_out = False
+
+        def emit(raw: bytes):
+            line = raw.decode("utf-8", "replace").replace("\r", "")
+            b.console.append(line)
+            if log:
+                log.write(line + "\n")
+                log.flush()
+            if on_line:
+                on_line(line)
+
+        while True:
+            now = time.monotonic()
+            left = min(t0 + deadline - now, last + silence - now)
+            if left <= 0:
+                timed_out = True
+                break
+            r, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if not r:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            last = time.monotonic()
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                emit(raw)
+        if buf:
+            emit(buf)
+        if timed_out:
+            os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            b.exit_code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            b.exit_code = proc.wait()
+        proc.stdout.close()
+        errf.seek(0)
+        b.stderr = errf.read().decode("utf-8", "replace")
+    del err_path
+    b.seconds = round(time.monotonic() - t0, 2)
+    b.end_reason = end_reason(b.exit_code, b.console, timed_out)
+    return b
+
+
+_accel_cache: dict[str, str] = {}
+ACCEL_TTL = 24 * 3600  # a probe verdict is reused for a day (a failing probe costs its timeout)
+
+
+def kvm_usable() -> bool:
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def _accel_key() -> str:
+    model = ""
+    try:
+        model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                      if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{qemu_version()}|{os.uname().release}|{model}"
+
+
+def detect_accel(image: Path, initrd: Path, machine: str = "pc", timeout: float = 15,
+                 cache_file: Path | None = None) -> tuple[str, str]:
+    """('kvm' | 'tcg', why). KVM only counts if a real short boot reaches the guest's init:
+    on nested hypervisors /dev/kvm exists but guests abort, hang or crawl. The verdict is
+    kept in memory and, for a day, in cache_file (same QEMU, host kernel and CPU)."""
+    if "accel" in _accel_cache:
+        return _accel_cache["accel"], _accel_cache["why"]
+    if not kvm_usable():
+        accel, why = "tcg", "no usable /dev/kvm"
+        _accel_cache.update(accel=accel, why=why)
+        return accel, why
+    key = _accel_key()
+    if cache_file is not None and cache_file.exists():
+        try:
+            data = json.loads(cache_file.read_text())
+            if data.get("key") == key and time.time() - data.get("time", 0) < ACCEL_TTL:
+                _accel_cache.update(accel=data["accel"], why=data["why"] + " (cached verdict)")
+                return _accel_cache["accel"], _accel_cache["why"]
+        except (ValueError, KeyError):
+            pass
+    b = run(command(image, initrd, cmdline(probe=True), accel="kvm", machine=machine),
+            deadline=timeout, silence=timeout)
+    if b.end_reason is None:
+        accel, why = "kvm", f"KVM probe boot took {b.seconds:.1f}s"
+    else:
+        errs = [l for l in b.stderr.strip().splitlines() if "warning:" not in l]
+        detail = f": {errs[-1][:120]}" if errs else ""
+        accel, why = "tcg", f"KVM probe boot failed ({b.end_reason}{detail})"
+    _accel_cache.update(accel=accel, why=why)
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(".tmp%d" % os.getpid())
+        tmp.write_text(json.dumps({"key": key, "time": time.time(), "accel": accel, "why": why}))
+        tmp.replace(cache_file)
+    return accel, why

@@ -1,0 +1,405 @@
+"""Run the cases on one kernel: boot, parse the console as it arrives, boot again after a crash.
+
+`run_cases()` is the crash-resume core (it takes any boot function, so the tests drive it with
+recorded consoles); `KernelRun` does it for a real kernel in QEMU or on the host, and writes the
+console log and KTAP into the results folder.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import initramfs, kernels, ktap, qemu
+
+TOP = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Options:
+    build: Path = TOP / "build"
+    case_timeout: int = int(os.environ.get("UBC_CASE_TIMEOUT", "120"))  # per binary, in guest
+    accel: str = "auto"           # auto | tcg | kvm
+    machine: str = "pc"
+    memory: str = "512M"
+    smp: int = 1
+    boot_allowance: float = 0.0   # seconds for boot + teardown; 0 = by accelerator
+    max_boots: int = 0            # 0 = one per case + 1
+    extra_append: str = ""
+    extra_binaries: list[Path] = field(default_factory=list)  # test-only cases (crash tests)
+
+    def allowance(self, accel: str) -> float:
+        if self.boot_allowance:
+            return self.boot_allowance
+        return {"tcg": 120.0, "kvm": 30.0}.get(accel, 30.0)
+
+
+# -- crash resume ------------------------------------------------------------------------------
+
+BootFn = Callable[[list[str], Callable[[str], None]], "qemu.Boot"]
+
+
+def ranges(indexes: list[int]) -> str:
+    """[3,4,5,9] -> '3-5,9' (keeps the kernel command line short for many cases)."""
+    out, i = [], 0
+    while i < len(indexes):
+        j = i
+        while j + 1 < len(indexes) and indexes[j + 1] == indexes[j] + 1:
+            j += 1
+        out.append(str(indexes[i]) if i == j else f"{indexes[i]}-{indexes[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
+              on_case: Callable[[ktap.CaseResult], None] | None = None):
+    """Boot with `cases`; the cases a crash kept from starting get a new boot with only them.
+    Stops when everything has a result, a boot starts no case at all (the kernel cannot run
+    the cases: they stay 'notrun', never passed) or after max_boots.
+    Returns (results by case in `cases` order, [(Boot, ConsoleRun), ...])."""
+    max_boots = max_boots or len(cases) + 1
+    results: dict[str, ktap.CaseResult] = {}
+    runs = []
+    remaining = list(cases)
+    while remaining:
+        parser = ktap.ConsoleParser()
+
+        def on_line(line: str, parser=parser):
+            for c in parser.feed(line):
+                if on_case:
+                    on_case(c)
+
+        b = boot(remaining, on_line)
+        run = parser.finish(remaining, b.end_reason)
+        runs.append((b, run))
+        for name in remaining:
+            c = run.cases.get(name)
+            if c is not None and c.status != "notrun":
+                results[name] = c
+        # A case the run reported but the plan did not ask for is kept too (never dropped).
+        for name, c in run.cases.items():
+            if name not in cases and c.status != "notrun":
+                results.setdefault(name, c)
+        left = [n for n in remaining if n not in results]
+        if b.end_reason is None and left:
+            # The guest said it was done but some cases are missing: a crash, not a pass.
+            for n in left:
+                results[n] = ktap.CaseResult(n, "crash", "missing from a run that ended normally")
+            left = []
+        progress = len(left) < len(remaining)
+        if left and (not progress or len(runs) >= max_boots):
+            why = "no case started in the last boot" if not progress else f"gave up after {len(runs)} boots"
+            for n in left:
+                c = run.cases.get(n) or ktap.CaseResult(n, "notrun")
+                c.status = "notrun"
+                c.reason = f"{c.reason or 'never started'}; {why} ({b.end_reason or 'ended'})"
+                results[n] = c
+            left = []
+        remaining = left
+    ordered = {n: results[n] for n in cases if n in results}
+    ordered.update({n: c for n, c in results.items() if n not in ordered})
+    return ordered, runs
+
+
+# -- one kernel --------------------------------------------------------------------------------
+
+def safe_name(kernel_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+_-]+", "_", kernel_id.strip("/")) or "kernel"
+
+
+def case_binaries(build: Path, cases: list[str], extra: list[Path] = ()) -> list[Path]:
+    bins = [build / "bin" / c for c in cases]
+    missing = [str(b) for b in bins if not b.is_file()]
+    if missing:
+        raise kernels.KernelError(f"case binaries missing (run make): {', '.join(missing)}")
+    return bins + list(extra)
+
+
+def versions_lines(build: Path, extra: list[str] = ()) -> list[str]:
+    f = build / "versions.txt"
+    lines = f.read_text().splitlines() if f.exists() else []
+    return lines + list(extra)
+
+
+class Initramfs:
+    """One initramfs per run, shared by every kernel (built on first use)."""
+
+    def __init__(self, opts: Options, cases: list[str], workdir: Path):
+        self.opts, self.cases, self.workdir = opts, cases, workdir
+        self.path: Path | None = None
+        self.busybox = ""
+        self.order: list[str] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Path:
+        with self._lock:
+            if self.path is None:
+                bb, self.busybox = initramfs.busybox()
+                bins = case_binaries(self.opts.build, self.cases, self.opts.extra_binaries)
+                self.order = [b.name for b in bins]
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                out = self.workdir / "initramfs.cpio"
+                initramfs.build(out, bins, self.opts.build / "bin" / "run-cases.sh",
+                                versions_lines(self.opts.build, [self.busybox]), bb)
+                self.path = out
+            return self.path
+
+
+class KernelRun:
+    """Everything about one requested kernel: resolution, boots, results, summary entry."""
+
+    def __init__(self, spec: str, cases: list[str], opts: Options, outdir: Path,
+                 rootfs: Initramfs | None, say: Callable[[str], None] = lambda s: None):
+        self.spec, self.cases, self.opts, self.outdir = spec, list(cases), opts, outdir
+        self.rootfs, self.say = rootfs, say
+        self.kernel: kernels.Kernel | None = None
+        self.accel = ""
+        self.accel_why = ""
+        self.results: dict[str, ktap.CaseResult] = {}
+        self.runs: list = []
+        self.error = ""          # could not boot at all (download, qemu missing ...)
+        self.seconds = 0.0
+        self.console_log = outdir / "console.log"
+        self.ktap_file = outdir / "ktap.txt"
+
+    # The boot function handed to run_cases for QEMU.
+    def _qemu_boot(self, image: Path, initrd: Path, order: list[str], log):
+        def boot(remaining: list[str], on_line):
+            idx = [order.index(c) + 1 for c in remaining]
+            append = qemu.cmdline(timeout=self.opts.case_timeout, extra=self.opts.extra_append)
+            if len(idx) < len(order):
+                append += f" ubc.only={ranges(idx)}"
+            cmd = qemu.command(image, initrd, append, accel=self.accel, machine=self.opts.machine,
+                               memory=self.opts.memory, smp=self.opts.smp)
+            allow = self.opts.allowance(self.accel)
+            deadline = allow + len(remaining) * (self.opts.case_timeout + 5)
+            silence = max(allow, self.opts.case_timeout + 30)
+            n = len(self.runs) + 1
+            log.write(f"### ubc-runner: boot {n}, {len(remaining)} cases, accel {self.accel}: "
+                      f"{' '.join(cmd)}\n")
+            log.flush()
+            b = qemu.run(cmd, deadline, silence, on_line=on_line, log=log)
+            log.write(f"### ubc-runner: boot {n} ended after {b.seconds}s: "
+                      f"{b.end_reason or 'done'} (qemu exit {b.exit_code})\n")
+            if b.stderr.strip():
+                log.write("".join(f"### qemu stderr: {line}\n" for line in b.stderr.strip().splitlines()))
+            log.flush()
+            self.runs.append(b)
+            return b
+        return boot
+
+    def _host_boot(self, log):
+        def boot(remaining: list[str], on_line):
+            bins = case_binaries(self.opts.build, [c for c in remaining if c in self.cases],
+                                 [p for p in self.opts.extra_binaries if p.name in remaining])
+            cmd = ["sh", str(self.opts.build / "bin" / "run-cases.sh"), "-t",
+                   str(self.opts.case_timeout), *map(str, bins)]
+            log.write(f"### ubc-runner: host run: {' '.join(cmd)}\n")
+            b = qemu.Boot(command=cmd)
+            t0 = time.monotonic()
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, text=True, errors="replace")
+            for line in proc.stdout:
+                line = line.rstrip("\n")
+                b.console.append(line)
+                log.write(line + "\n")
+                on_line(line)
+            b.exit_code = proc.wait()
+            b.seconds = round(time.monotonic() - t0, 2)
+            b.end_reason = None if b.exit_code in (0, 1) else f"exit {b.exit_code}"
+            self.runs.append(b)
+            return b
+        return boot
+
+    def run(self, on_case=None) -> "KernelRun":
+        t0 = time.monotonic()
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        with open(self.console_log, "w") as log:
+            try:
+                self.kernel = kernels.resolve(self.spec)
+                order = self.cases + [p.name for p in self.opts.extra_binaries]
+                if self.kernel.kind == "host":
+                    self.accel = "host"
+                    boot = self._host_boot(log)
+                else:
+                    if not shutil.which(qemu.QEMU):
+                        raise kernels.KernelError(f"{qemu.QEMU} not found: install qemu-system-x86")
+                    initrd = self.rootfs.get()
+                    order = self.rootfs.order
+                    image = self.kernel.pvh or self.kernel.image
+                    if self.opts.accel == "auto":
+                        self.accel, self.accel_why = qemu.detect_accel(
+                            image, initrd, self.opts.machine, cache_file=kernels.cache_dir() / "accel.json")
+                    else:
+                        self.accel, self.accel_why = self.opts.accel, "asked for"
+                    self.say(f"[{self.spec}] booting {self.kernel.label} ({self.accel}: "
+                             f"{self.accel_why}) with {len(order)} cases")
+                    boot = self._qemu_boot(image, initrd, order, log)
+                self.results, pairs = run_cases(order, boot, self.opts.max_boots, on_case)
+                self.parsed = [r for _, r in pairs]
+            except kernels.KernelError as e:
+                self.error = str(e)
+                log.write(f"### ubc-runner: {e}\n")
+                for c in self.cases:
+                    self.results[c] = ktap.CaseResult(c, "notrun", f"kernel not run: {e}")
+                self.parsed = []
+        self.seconds = round(time.monotonic() - t0, 2)
+        self._write_ktap()
+        self.say(f"[{self.spec}] {self.line()}")
+        return self
+
+    def _write_ktap(self) -> None:
+        """The KTAP part of every boot's console (printk lines that interleave stay)."""
+        with open(self.ktap_file, "w") as f:
+            for n, b in enumerate(self.runs, 1):
+                if len(self.runs) > 1:
+                    f.write(f"# ubc-runner: boot {n}\n")
+                inside = False
+                for line in b.console:
+                    if line.startswith("KTAP version"):
+                        inside = True
+                    if inside:
+                        f.write(line + "\n")
+                    if inside and re.match(r"^\d+ passed, \d+ failed, \d+ skipped", line):
+                        inside = False
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.results.values():
+            out[c.status] = out.get(c.status, 0) + 1
+        return out
+
+    def end_reason(self) -> str | None:
+        return next((b.end_reason for b in self.runs if b.end_reason), None)
+
+    def line(self) -> str:
+        if self.error and not self.runs:
+            return f"NOT RUN: {self.error}"
+        c = self.counts()
+        parts = [f"{c[s]} {s}" for s in ("pass", "fail", "skip", "timeout", "crash", "notrun") if c.get(s)]
+        release = self.release() or "?"
+        end = f", {self.end_reason()}" if self.end_reason() else ""
+        return (f"{release}: {', '.join(parts) or 'no cases'} "
+                f"({len(self.runs)} boot{'s' if len(self.runs) != 1 else ''}, "
+                f"{self.boot_seconds():.1f}s{end})")
+
+    def release(self) -> str:
+        for r in getattr(self, "parsed", []):
+            if r.release:
+                return r.release
+        return platform.release() if self.accel == "host" else ""
+
+    def proc_version(self) -> str:
+        for r in getattr(self, "parsed", []):
+            if r.proc_version:
+                return r.proc_version
+        return ""
+
+    def boot_seconds(self) -> float:
+        return round(sum(b.seconds for b in self.runs), 2)
+
+    def summary(self, results_dir: Path) -> dict:
+        k = self.kernel
+        return {
+            "id": self.spec,
+            "package": k.package if k else "",
+            "package_version": k.package_version if k else "",
+            "sha256": k.sha256 if k else "",
+            "release": self.release(),
+            "proc_version": self.proc_version(),
+            "accel": self.accel,
+            "boot_seconds": self.boot_seconds(),
+            "end_reason": self.end_reason() if self.runs else (f"not run: {self.error}" if self.error else None),
+            "boots": len(self.runs),
+            "console_log": os.path.relpath(self.console_log, results_dir),
+            "cases": {n: c.to_dict() for n, c in self.results.items()},
+        }
+
+
+def excerpt(case: ktap.CaseResult, lines: int = 40) -> str:
+    """The tail of a case's console log, for a failure message."""
+    log = case.log[-lines:]
+    return "\n".join(log)
+
+
+def temp_workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="ubc-run-"))
+
+
+def main(argv: list[str]) -> int:
+    """python3 -m runner.session [--accel A] [--all-console] KERNEL [CASE ...]: boot one kernel
+    with the built cases (all by default) and print its console from the KTAP on (the whole
+    console with --all-console). A quick tool for case writers; the runner is run_tests.sh."""
+    import argparse
+    import sys
+    ap = argparse.ArgumentParser(prog="runner.session")
+    ap.add_argument("--accel", default=os.environ.get("UBC_ACCEL", "auto"), choices=("auto", "tcg", "kvm"))
+    ap.add_argument("--all-console", action="store_true")
+    ap.add_argument("--results", type=Path)
+    ap.add_argument("-t", "--case-timeout", type=int, default=Options.case_timeout)
+    ap.add_argument("kernel")
+    ap.add_argument("cases", nargs="*")
+    a = ap.parse_args(argv)
+    opts = Options(accel=a.accel, case_timeout=a.case_timeout)
+    avail = sorted(p.name for p in (opts.build / "bin").iterdir() if p.name != "run-cases.sh") \
+        if (opts.build / "bin").is_dir() else []
+    cases = a.cases or avail
+    unknown = [c for c in cases if c not in avail]
+    if unknown or not cases:
+        print(f"runner.session: no built case named {', '.join(unknown) or '(none built)'} (run make)",
+              file=sys.stderr)
+        return 2
+    work = temp_workdir()
+    out = a.results or work / "out"
+    try:
+        seen = {"start": a.all_console}
+
+        class Echo:
+            def write(self, s):
+                for line in s.splitlines():
+                    if line.startswith("KTAP version"):
+                        seen["start"] = True
+                    if seen["start"] and not line.startswith("### ubc-runner"):
+                        print(line, flush=True)
+            def flush(self):
+                pass
+        kr = KernelRun(a.kernel, cases, opts, out, Initramfs(opts, cases, work),
+                       say=lambda s: print("# " + s, file=sys.stderr, flush=True))
+        orig = qemu.run
+
+        def run_echo(cmd, deadline, silence, on_line=None, log=None):
+            seen["start"] = a.all_console
+
+            class Tee:
+                def write(self, s):
+                    log.write(s)
+                    Echo().write(s)
+                def flush(self):
+                    log.flush()
+            return orig(cmd, deadline, silence, on_line=on_line, log=Tee())
+        qemu.run = run_echo
+        kr.run()
+        if kr.accel == "host":
+            print(kr.console_log.read_text(), end="")
+        if kr.error:
+            print(f"runner.session: {kr.error}", file=sys.stderr)
+            return 2
+        for c in kr.results.values():
+            if c.status not in ("pass", "skip", "fail"):
+                print(f"# {c.name}: {c.status.upper()}: {c.reason}", file=sys.stderr)
+        return 0 if all(c.status in ("pass", "skip") for c in kr.results.values()) else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))
