@@ -6,7 +6,9 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include "ubc.h"
 
 static const char *const names[UBC_F_NR] = {
@@ -15,6 +17,7 @@ static const char *const names[UBC_F_NR] = {
 	[UBC_F_REGISTER_RING_FD] = "IORING_REGISTER_RING_FDS",
 	[UBC_F_CLONE_BUFFERS] = "IORING_REGISTER_CLONE_BUFFERS",
 	[UBC_F_CLONE_OFFSET] = "IORING_REGISTER_CLONE_BUFFERS offsets",
+	[UBC_F_SEND_BUFFER_SELECT] = "IORING_OP_SEND with IOSQE_BUFFER_SELECT",
 };
 
 const char *ubc_feature_name(enum ubc_feature f)
@@ -147,6 +150,49 @@ static int probe_clone_offset(char *why, size_t len)
 	return say(why, len, ret, "well-formed clone with src_off=1 nr=1 returned %d (%s)", ret, strerror(-ret));
 }
 
+/* Appended for cases/provide: send 16 bytes from a provided buffer over a socketpair. */
+static int probe_send_select(char *why, size_t len)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	unsigned int flags;
+	char buf[16] = "ubc-send-select";
+	int sv[2], res = 0, ret;
+
+	ret = io_uring_queue_init(2, &ring, 0);
+	if (ret)
+		return say(why, len, ret, "io_uring_queue_init: %s", strerror(-ret));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+		ret = -errno;
+		io_uring_queue_exit(&ring);
+		return say(why, len, ret, "socketpair: %s", strerror(-ret));
+	}
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_provide_buffers(sqe, buf, sizeof(buf), 1, 1, 0);
+	ret = ubc_submit_one(&ring, &res, &flags);
+	if (!ret && res)
+		ret = res;
+	if (!ret) {
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_send(sqe, sv[0], NULL, 0, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = 1;
+		ret = ubc_submit_one(&ring, &res, &flags);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	io_uring_queue_exit(&ring);
+	if (ret)
+		return say(why, len, ret, "provide or submit failed: %s", strerror(-ret));
+	if (res == (int)sizeof(buf))
+		return 1;
+	/* Before 6.10 IORING_OP_SEND has no .buffer_select: io_init_req() answers EOPNOTSUPP. */
+	if (res == -EOPNOTSUPP)
+		return say(why, len, 0, "a well-formed IORING_OP_SEND with IOSQE_BUFFER_SELECT returned EOPNOTSUPP "
+			   "(SEND selects buffers since 6.10)");
+	return say(why, len, res < 0 ? res : -EPROTO, "send from a provided buffer returned %d", res);
+}
+
 int ubc_probe(enum ubc_feature f, char *why, size_t len)
 {
 	why[0] = '\0';
@@ -156,6 +202,7 @@ int ubc_probe(enum ubc_feature f, char *why, size_t len)
 	case UBC_F_REGISTER_RING_FD: return probe_ring_fd(why, len);
 	case UBC_F_CLONE_BUFFERS: return probe_clone(why, len);
 	case UBC_F_CLONE_OFFSET: return probe_clone_offset(why, len);
+	case UBC_F_SEND_BUFFER_SELECT: return probe_send_select(why, len);
 	default: return say(why, len, -EINVAL, "no probe for feature %d", (int)f);
 	}
 }
