@@ -236,6 +236,41 @@ def _entry(raw: dict, where: str, order: int) -> Entry:
                  why=raw.get("why"), id=raw.get("id"), order=order)
 
 
+ERRATUM_KEYS = ("page", "section", "claim", "behaviour", "kernels", "cases", "source")
+
+
+def errata_problems(exp: Expectations, case_names: list[str]) -> list[str]:
+    """What is wrong in expected/errata/*.toml: missing keys, cases that do not exist.
+
+    `cases` may be empty (an error the page lists that no call can produce); `kernels` is
+    read as text (see errata_range_warnings).
+    """
+    out = []
+    for r in exp.errata:
+        where = f"{r['file']} {r.get('page', '?')} {r.get('section', '?')}"
+        missing = [k for k in ERRATUM_KEYS if k != "cases" and not r.get(k)]
+        if not isinstance(r.get("cases"), list):
+            missing.append("cases (a list, may be empty)")
+        if missing:
+            out.append(f"{where}: missing {', '.join(missing)}")
+        for c in r.get("cases") or []:
+            if c not in case_names:
+                out.append(f"{where}: no case named {c}")
+    return out
+
+
+def errata_range_warnings(exp: Expectations) -> list[str]:
+    """Errata whose `kernels` is prose rather than a range runner/expected.py can read."""
+    out = []
+    for r in exp.errata:
+        try:
+            VersionRange(str(r.get("kernels", "")))
+        except ValueError:
+            out.append(f"{r['file']} {r.get('page', '?')} {r.get('section', '?')}: kernels "
+                       f"{r.get('kernels')!r} is not a version range")
+    return out
+
+
 def _read(path: Path) -> dict:
     try:
         with open(path, "rb") as f:

@@ -63,6 +63,7 @@ class Report:
         for k in self.kernels:
             names += [n for n in k.get("cases", {}) if n not in names]
         self.cases = sorted(names)
+        self.show_behaviour = any(n in self.behaviour for n in self.cases)
         self.cells: dict[tuple[str, str], Cell] = {}
         for k in self.kernels:
             for name in self.cases:
@@ -98,12 +99,15 @@ class Report:
                 if len({self.cells[(n, k["id"])].status for k in self.kernels}) > 1]
 
     def sub_rows(self, name: str) -> list[str]:
-        """Subtests worth a row: not passing somewhere, or not the same everywhere."""
-        seen: dict[str, set] = {}
+        """Subtests worth a row: failing somewhere, or skipping inside a case that passed."""
+        rows: list[str] = []
         for k in self.kernels:
-            for s in self.cells[(name, k["id"])].subtests:
-                seen.setdefault(s["name"], set()).add(s["status"])
-        return [s for s, sts in seen.items() if sts != {"pass"}]
+            cell = self.cells[(name, k["id"])]
+            for s in cell.subtests:
+                if s["name"] not in rows and (s["status"] not in ("pass", "skip") or (
+                        s["status"] == "skip" and cell.status == "pass")):
+                    rows.append(s["name"])
+        return rows
 
     def sub_status(self, name: str, kid: str, sub: str) -> tuple[str | None, str]:
         for s in self.cells[(name, kid)].subtests:
@@ -222,10 +226,11 @@ class Report:
         for k in self.kernels:
             c = self.counts(k["id"])
             link = self.log_link(k)
-            nums = "".join(f'<td class="num s-{s}">{c.get(s, 0)}</td>'
+            # Colour only the counts that are not zero.
+            nums = "".join(f'<td class="num{f" s-{s}" if c.get(s) else ""}">{c.get(s, 0)}</td>'
                            for s in ("pass", "fail", "skip", "crash", "timeout", "notrun"))
-            verd = "".join(f'<td class="num v-{v}">{c.get("v_" + v, 0)}</td>'
-                           for v in ("regression", "xpass", "unknown"))
+            verd = "".join(f'<td class="num{f" v-{v}" if c.get("v_" + v) else ""}">'
+                           f'{c.get("v_" + v, 0)}</td>' for v in ("regression", "xpass", "unknown"))
             rows.append(
                 f'<tr><th scope="row">{_e(k["id"])}</th>'
                 f'<td>{_e(k.get("package", ""))} {_e(k.get("package_version", ""))}</td>'
@@ -265,7 +270,8 @@ class Report:
                 if not sub else f'<td class="{" ".join(classes)}" title="{_e(title)}">{label}</td>')
 
     def _html_matrix(self) -> str:
-        head = "<tr><th>case</th><th>behaviour</th>" + "".join(
+        bcol = "<th>behaviour</th>" if self.show_behaviour else ""
+        head = f"<tr><th>case</th>{bcol}" + "".join(
             f"<th>{_e(k['id'])}<br><small>{_e(self.kernel_version(k))}</small></th>"
             for k in self.kernels) + "</tr>"
         rows, group = [], None
@@ -273,18 +279,21 @@ class Report:
             g = name.split("_", 1)[0]
             if g != group:
                 group = g
-                rows.append(f'<tr class="group"><th colspan="{2 + len(self.kernels)}">{_e(g)}</th></tr>')
+                span = 1 + self.show_behaviour + len(self.kernels)
+                rows.append(f'<tr class="group"><th colspan="{span}">{_e(g)}</th></tr>')
             cells = "".join(self._cell_html(self.cells[(name, k["id"])].status,
                                             self.cells[(name, k["id"])].reason,
                                             self.cells[(name, k["id"])].verdict)
                             for k in self.kernels)
+            beh = (f'<td class="behaviour">{_e(self.behaviour.get(name, ""))}</td>'
+                   if self.show_behaviour else "")
             rows.append(f'<tr id="case-{_e(name)}"><th scope="row" class="case">{_e(name)}</th>'
-                        f'<td class="behaviour">{_e(self.behaviour.get(name, ""))}</td>{cells}</tr>')
+                        f'{beh}{cells}</tr>')
             for sub in self.sub_rows(name):
                 sc = "".join(self._cell_html(*self.sub_status(name, k["id"], sub), None, True)
                              for k in self.kernels)
                 rows.append(f'<tr class="sub"><th scope="row" class="subname">{_e(sub)}</th>'
-                            f'<td></td>{sc}</tr>')
+                            f'{"<td></td>" if self.show_behaviour else ""}{sc}</tr>')
         legend = ('<p class="legend"><span class="s-pass">PASS</span> <span class="s-skip">SKIP'
                   '</span> <span class="s-fail">FAIL</span> <span class="s-timeout">TIMEOUT</span>'
                   ' <span class="s-crash">CRASH</span> <span class="s-notrun">NOT RUN</span> '
@@ -311,6 +320,12 @@ class Report:
         return (f'<h2 id="differences">Differences between kernels ({len(diffs)})</h2>'
                 f'<ul class="differences">{"".join(items)}</ul>')
 
+    def _case_ref(self, case: str) -> str:
+        """A link to the case's matrix row, plain text when it is not in this run."""
+        if case in self.cases:
+            return f'<a href="#case-{_e(case)}">{_e(case)}</a>'
+        return _e(case)
+
     def _html_errata(self) -> str:
         errata = self.exp.errata if self.exp else []
         if not errata:
@@ -319,7 +334,7 @@ class Report:
             f'<tr><td>{_e(r.get("page", ""))}</td><td>{_e(r.get("section", ""))}</td>'
             f'<td>{_e(r.get("claim", ""))}</td><td>{_e(r.get("behaviour", ""))}</td>'
             f'<td>{_e(r.get("kernels", ""))}</td><td>'
-            + ", ".join(f'<a href="#case-{_e(c)}">{_e(c)}</a>' for c in r.get("cases", []))
+            + ", ".join(self._case_ref(c) for c in r.get("cases", []))
             + f'</td><td class="source">{_e(r.get("source", ""))}</td></tr>' for r in errata)
         head = ("<tr><th>page</th><th>section</th><th>the page says</th><th>kernels do</th>"
                 "<th>since / kernels</th><th>cases</th><th>evidence</th></tr>")

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.expected import (ExpectationError, VersionRange, judge, load_expectations,
-                             parse_version, plugin_judge)
+from runner.expected import (ExpectationError, VersionRange, errata_problems,
+                             errata_range_warnings, judge, load_expectations, parse_version,
+                             plugin_judge)
 from runner.ktap import CaseResult, SubResult, parse_console
 
 TOP = Path(__file__).resolve().parents[2]
@@ -192,3 +193,20 @@ def test_plugin_seam(exp):
     outcome, msg = j(k, case("provide_res_zero", "crash", "panic"))
     assert outcome == "failed" and msg.startswith("REGRESSION")
     assert j(k, case("nope", "pass"))[0] == "unknown"
+
+
+def test_project_errata_are_complete_and_name_real_cases(exp):
+    cases = sorted(p.stem for p in TOP.glob("cases/*/*.c"))
+    assert errata_problems(exp, cases) == []
+
+
+def test_errata_problems_are_found(tmp_path):
+    d = scratch(tmp_path, "")
+    (d / "errata").mkdir(exist_ok=True)
+    (d / "errata" / "zz_bad.toml").write_text(
+        '[[erratum]]\npage = "p(3)"\nkernels = "new"\ncases = ["no_such_case"]\n')
+    exp = load_expectations(d)
+    problems = errata_problems(exp, ["a"])
+    assert any("zz_bad.toml" in p and "missing section" in p for p in problems)
+    assert any("no case named no_such_case" in p for p in problems)
+    assert any("zz_bad.toml" in w and "'new'" in w for w in errata_range_warnings(exp))

@@ -162,3 +162,17 @@ def test_rcu_stall_and_hung_task_fail_the_case():
         run = parse_console(text, ["a"])
         assert [e.kind for e in run.events] == [kind]
         assert run.cases["a"].status == "fail", msg
+
+
+def test_real_guest_console_61():
+    # boot.sh --all-console 6.1: Debian 6.1.176 cloud kernel in QEMU, the whole suite.
+    run = parse_console(load("guest61_real.log"), None, end_reason="poweroff")
+    assert run.complete and run.plan == len(run.cases) == 45
+    assert run.release == "6.1.0-50-cloud-amd64" and "Debian 6.1.176" in run.proc_version
+    assert run.events == []
+    clone = [c for n, c in run.cases.items() if n.startswith("clone_")]
+    assert clone and all(c.status == "skip" for c in clone)
+    assert all("IORING_REGISTER_CLONE_BUFFERS" in c.reason and "absent:" in c.reason
+               for c in clone)
+    total = sum(len(c.subtests) for c in run.cases.values())
+    assert total == sum(run.summary)
