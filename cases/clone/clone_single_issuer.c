@@ -2,9 +2,8 @@
 /*
  * IORING_SETUP_SINGLE_ISSUER rings and clone (not on the page):
  * - dst owned by another task: __io_uring_register() refuses any register call, EEXIST.
- * - src owned by another task: io_register_clone_buffers() refuses with EEXIST (check
- *   added after 6.12, present in 6.18 and 7.3; 6.12 lets the clone through).
  * - both owned by the caller: the clone works.
+ * (A src owned by another task: clone_src_single_issuer_other_task.)
  */
 #include <pthread.h>
 #include <sys/uio.h>
@@ -54,12 +53,6 @@ TEST_F(clone, dst_of_other_task_is_eexist)
 	ASSERT_EQ(0, io_uring_register_buffers(&self->plain, &self->iov, 1));
 	/* other has buffers, but EEXIST comes before the dst-busy check. */
 	ASSERT_EQ(-EEXIST, ubc_clone_raw(self->other.ring_fd, self->plain.ring_fd, 0, 0, 0, 0));
-}
-
-TEST_F(clone, src_of_other_task_is_eexist)
-{
-	ASSERT_EQ(-EEXIST, ubc_clone_raw(self->plain.ring_fd, self->other.ring_fd, 0, 0, 0, 0));
-	ASSERT_EQ(-ENXIO, io_uring_unregister_buffers(&self->plain));
 }
 
 TEST_F(clone, both_of_caller_clone)
