@@ -320,7 +320,9 @@ class Verdict:
 
 
 def _attr(obj, name):
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    """A field of a dict or an object; a method (session.KernelRun.release()) is called."""
+    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    return value() if callable(value) else value
 
 
 def _absent_reason(reason: str, feature: str | None) -> bool:
@@ -433,9 +435,10 @@ def plugin_judge(expectations: Expectations):
     """judge(kernel_result, case_result) -> (outcome, message) for the pytest plugin.
 
     kernel_result needs release and proc_version (attributes or keys); case_result is a
-    ktap.CaseResult. Outcomes: "passed" (ok), "skipped" (ok, the case skipped as expected),
-    "xfailed" (ok, a known bug reproduced), "failed" (regression, or XPASS: an entry to
-    update), "unknown" (no expectation or unknown kernel: shown, never passed silently).
+    ktap.CaseResult. Outcomes: "passed" (ok), "skipped" (ok, the case skipped as expected;
+    also UNKNOWN: no expectation or an unknown kernel, the message starting "UNKNOWN:" so it is
+    shown, never passed silently), "xfailed" (ok, a known bug reproduced: pytest.xfail(msg)),
+    "failed" (REGRESSION, or XPASS: an expected/ entry to update).
     """
     def _judge(kernel_result, case_result):
         v = judge(_attr(kernel_result, "release"), _attr(kernel_result, "proc_version"),
@@ -446,5 +449,5 @@ def plugin_judge(expectations: Expectations):
             return ("skipped" if _attr(case_result, "status") == "skip" else "passed"), str(v)
         if v.kind in ("regression", "xpass"):
             return "failed", str(v)
-        return "unknown", str(v)
+        return "skipped", str(v)
     return _judge

@@ -5,6 +5,7 @@ one kernel's entry saved on its own (a baseline file), or a console/KTAP log suc
 output of ./run_tests.sh.
 
     python3 -m runner.gate --baseline A.json[:ID] --candidate B.json[:ID] [--json]
+    python3 -m runner.gate --summary results/summary.json --baseline 6.12 --candidate 7.3
 
 Exit status: 0 no regression, 1 regression, 2 the inputs could not be read.
 """
@@ -163,10 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m runner.gate", description=__doc__.split("\n")[0])
     ap.add_argument("--baseline", required=True, help="FILE[:KERNEL_ID]")
     ap.add_argument("--candidate", required=True, help="FILE[:KERNEL_ID]")
+    ap.add_argument("--summary", help="a summary.json holding both kernels: then --baseline "
+                    "and --candidate are kernel ids in it")
     ap.add_argument("--json", action="store_true", help="print the differences as JSON")
     args = ap.parse_args(argv)
+    base, cand = args.baseline, args.candidate
+    if args.summary:
+        base, cand = f"{args.summary}:{base}", f"{args.summary}:{cand}"
     try:
-        result = compare(load_kernel(args.baseline), load_kernel(args.candidate))
+        result = compare(load_kernel(base), load_kernel(cand))
     except GateInputError as exc:
         print(f"gate: {exc}", file=sys.stderr)
         return 2

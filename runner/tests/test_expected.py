@@ -192,7 +192,17 @@ def test_plugin_seam(exp):
     assert j(k, case("provide_res_zero", "pass"))[0] == "passed"
     outcome, msg = j(k, case("provide_res_zero", "crash", "panic"))
     assert outcome == "failed" and msg.startswith("REGRESSION")
-    assert j(k, case("nope", "pass"))[0] == "unknown"
+    assert j(k, case("nope", "pass"))[0] == "skipped"
+    assert j(k, case("nope", "pass"))[1].startswith("UNKNOWN:")
+
+    class KernelRun:  # session.KernelRun has methods, not fields
+        def release(self):
+            return "6.12.95+deb12-amd64"
+
+        def proc_version(self):
+            return ""
+    assert j(KernelRun(), case("clone_read_through_dst", "pass"))[0] == "passed"
+    assert j(KernelRun(), case("clone_read_through_dst", "skip", ABSENT_CLONE))[0] == "failed"
 
 
 def test_project_errata_are_complete_and_name_real_cases(exp):

@@ -74,6 +74,7 @@ def test_cli_on_summary_kernel_ids(tmp_path, capsys):
     assert main(["--baseline", str(s), "--candidate", f"{s}:7.3"]) == 2  # which kernel?
     assert "say which" in capsys.readouterr().err
     assert main(["--baseline", f"{s}:nope", "--candidate", f"{s}:7.3"]) == 2
+    assert main(["--summary", str(s), "--baseline", "6.12", "--candidate", "7.3"]) == 1
 
 
 def test_cli_on_ktap_logs_as_a_module():
