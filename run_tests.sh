@@ -15,15 +15,32 @@ usage: ./run_tests.sh [options] [CASE|GLOB ...]
   --list            list the case binaries (after selection) and exit
   -h, --help        this text
 Cases are the binaries built from cases/*/*.c, e.g. clone_read_through_dst or 'clone*'.
+
+Other kernels, booted in QEMU (one pytest result per kernel and case):
+  --kernel K        repeatable: a Debian series or version (6.1, 6.12, 7.3, 6.12.95+deb12),
+                    a bzImage, a kernel build tree (arch/x86/boot/bzImage), or host
+  --matrix          the newest Debian package of every series, and host
+  --list-kernels    the Debian kernels available, and exit
+  --results DIR     results folder (default results/<timestamp>/): console logs, KTAP,
+                    summary.json, junit.xml
+  --accel A         auto (default: KVM if a probe boot works, else TCG), tcg or kvm
+  -j N              boot N kernels in parallel
+  -x, -k EXPR, --junitxml FILE    as in pytest (items are KERNEL::CASE)
+  --case-timeout S  seconds per case binary (default UBC_CASE_TIMEOUT or 120)
 USAGE
 }
 
 err() { echo "run_tests.sh: $*" >&2; exit 2; }
 
-verbose=() list=0 pats=()
+verbose=() list=0 pats=() kopts=() kernel_mode=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-v|--verbose) verbose=(-v) ;;
+	--kernel|--results|--accel|-j|-k|--junitxml|--case-timeout)
+		[ $# -ge 2 ] || err "option '$1' needs a value"
+		kopts+=("$1" "$2"); kernel_mode=1; shift ;;
+	--matrix|-x) kopts+=("$1"); kernel_mode=1 ;;
+	--list-kernels) exec "${UBC_PYTHON:-/usr/bin/python3}" -m runner --list-kernels ;;
 	--list) list=1 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; pats+=("$@"); break ;;
@@ -52,6 +69,10 @@ fi
 if [ $list = 1 ]; then printf '%s\n' "${selected[@]}"; exit 0; fi
 
 make -s -C "$top" BUILD="$build" all >&2 || { echo "run_tests.sh: build failed" >&2; exit 2; }
+if [ $kernel_mode = 1 ]; then
+	cd "$top"
+	exec "${UBC_PYTHON:-/usr/bin/python3}" -m runner --build "$build" "${kopts[@]}" "${verbose[@]}" "${selected[@]}"
+fi
 bins=()
 for c in "${selected[@]}"; do bins+=("$build/bin/$c"); done
 exec "$build/bin/run-cases.sh" "${verbose[@]}" "${bins[@]}"

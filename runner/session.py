@@ -198,8 +198,8 @@ class KernelRun:
 
     def _host_boot(self, log):
         def boot(remaining: list[str], on_line):
-            bins = case_binaries(self.opts.build, [c for c in remaining if c in self.cases],
-                                 [p for p in self.opts.extra_binaries if p.name in remaining])
+            extra = {p.name: p for p in self.opts.extra_binaries}
+            bins = [extra.get(c) or self.opts.build / "bin" / c for c in remaining]
             cmd = ["sh", str(self.opts.build / "bin" / "run-cases.sh"), "-t",
                    str(self.opts.case_timeout), *map(str, bins)]
             log.write(f"### ubc-runner: host run: {' '.join(cmd)}\n")
@@ -225,7 +225,7 @@ class KernelRun:
         with open(self.console_log, "w") as log:
             try:
                 self.kernel = kernels.resolve(self.spec)
-                order = self.cases + [p.name for p in self.opts.extra_binaries]
+                wanted = list(self.cases)
                 if self.kernel.kind == "host":
                     self.accel = "host"
                     boot = self._host_boot(log)
@@ -234,6 +234,7 @@ class KernelRun:
                         raise kernels.KernelError(f"{qemu.QEMU} not found: install qemu-system-x86")
                     initrd = self.rootfs.get()
                     order = self.rootfs.order
+                    wanted = [c for c in order if c in self.cases]
                     image = self.kernel.pvh or self.kernel.image
                     if self.opts.accel == "auto":
                         self.accel, self.accel_why = qemu.detect_accel(
@@ -241,9 +242,9 @@ class KernelRun:
                     else:
                         self.accel, self.accel_why = self.opts.accel, "asked for"
                     self.say(f"[{self.spec}] booting {self.kernel.label} ({self.accel}: "
-                             f"{self.accel_why}) with {len(order)} cases")
+                             f"{self.accel_why}) with {len(wanted)} cases")
                     boot = self._qemu_boot(image, initrd, order, log)
-                self.results, pairs = run_cases(order, boot, self.opts.max_boots, on_case)
+                self.results, pairs = run_cases(wanted, boot, self.opts.max_boots, on_case)
                 self.parsed = [r for _, r in pairs]
             except kernels.KernelError as e:
                 self.error = str(e)
