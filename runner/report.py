@@ -40,7 +40,9 @@ def behaviours(cases_dir: Path) -> dict[str, str]:
     out = {}
     for readme in sorted(cases_dir.glob("*/README.md")):
         for line in readme.read_text(errors="replace").splitlines():
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            # Cells split at unescaped pipes; "\|" inside a cell is a literal pipe.
+            row = line.strip().strip("|")
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", row)]
             if len(cells) >= 2 and line.lstrip().startswith("|"):
                 name = cells[0].strip("`* ")
                 header_or_rule = name == "case" or set(cells[1]) <= set("-: ")

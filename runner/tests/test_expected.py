@@ -220,3 +220,14 @@ def test_errata_problems_are_found(tmp_path):
     assert any("zz_bad.toml" in p and "missing section" in p for p in problems)
     assert any("no case named no_such_case" in p for p in problems)
     assert any("zz_bad.toml" in w and "'new'" in w for w in errata_range_warnings(exp))
+
+
+def test_real_612_guest_offsets_skip_and_clone_runs(exp):
+    # boot.sh 6.12 (Debian 6.12.107 cloud): clone present, offsets absent.
+    run = parse_console((DATA / "guest612_real.log").read_text(), None)
+    assert str(parse_version(run.release, run.proc_version)) == "6.12.107"
+    offsets = [c for n, c in run.cases.items() if n.startswith("clone_offset_")]
+    assert offsets and all(c.status == "skip" for c in offsets)
+    for c in offsets + [run.cases["clone_read_through_dst"], run.cases["clone_dst_replace"]]:
+        v = judge(run.release, run.proc_version, c, exp)
+        assert v.kind == "ok", v

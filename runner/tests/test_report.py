@@ -150,5 +150,6 @@ def test_behaviour_column_from_case_tables(tmp_path):
     (tmp_path / "g").mkdir()
     (tmp_path / "g" / "README.md").write_text(
         "| case | behaviour | source | since |\n|---|---|---|---|\n"
-        "| `g_one` | does one thing | x(3) | 6.1 |\n")
-    assert behaviours(tmp_path) == {"g_one": "does one thing"}
+        "| `g_one` | does one thing | x(3) | 6.1 |\n"
+        "| g_two | flags are A \\| B | x(3) | 6.1 |\n")
+    assert behaviours(tmp_path) == {"g_one": "does one thing", "g_two": "flags are A | B"}
