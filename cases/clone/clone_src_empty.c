@@ -42,15 +42,4 @@ TEST_F(clone, unregistered_is_enxio)
 	ASSERT_EQ(-ENXIO, io_uring_clone_buffers(&self->dst, &self->src));
 }
 
-/*
- * With an explicit count (6.13+). Kernels whose io_clone_buffers() compared nr with the
- * (empty) source table before the ENXIO check returned EINVAL here (seen in 6.13-era
- * source); 6.18 and 7.3 return ENXIO.
- */
-TEST_F(clone, explicit_nr_is_enxio)
-{
-	UBC_REQUIRE(UBC_F_CLONE_OFFSET);
-	ASSERT_EQ(-ENXIO, ubc_clone_raw(self->dst.ring_fd, self->src.ring_fd, 0, 0, 0, 1));
-}
-
 TEST_HARNESS_MAIN
