@@ -18,20 +18,20 @@ from dataclasses import dataclass, field
 
 STATUSES = ("pass", "fail", "skip", "timeout", "crash", "notrun")
 
-# Kernel events: (kind, pattern searched in the message). Order matters: the specific BUG:
-# reports (KASAN, KFENCE, soft lockup) come before the generic "BUG:".
+# Kernel events: (kind, pattern searched in the message without its timestamp). Order
+# matters: the specific BUG: reports (KASAN, KFENCE, soft lockup) come before the generic one.
 EVENT_PATTERNS = [
     ("panic", re.compile(r"Kernel panic - not syncing")),
-    ("kasan", re.compile(r"\bKASAN:")),
-    ("kfence", re.compile(r"\bKFENCE:")),
-    ("ubsan", re.compile(r"\bUBSAN:")),
-    ("lockup", re.compile(r"soft lockup - CPU#|BUG: soft lockup|hard LOCKUP|BUG: workqueue lockup")),
+    ("kasan", re.compile(r"^BUG: KASAN:|^KASAN:")),
+    ("kfence", re.compile(r"^BUG: KFENCE:")),
+    ("ubsan", re.compile(r"^UBSAN:")),
+    ("lockup", re.compile(r"soft lockup - CPU#|BUG: soft lockup|hard LOCKUP|^BUG: workqueue lockup")),
     ("hung", re.compile(r"blocked for more than \d+ seconds")),
     ("rcu", re.compile(r"rcu: INFO: \w+ detected stalls|rcu_\w+ self-detected stall|"
                        r"rcu: INFO: \w+ self-detected stall|detected stalls on CPUs/tasks")),
-    ("oops", re.compile(r"\bOops[:\s]|general protection fault")),
-    ("bug", re.compile(r"\bBUG: |kernel BUG at ")),
-    ("warning", re.compile(r"\bWARNING: (?:CPU: |at |.*PID: )")),
+    ("oops", re.compile(r"^Oops: |^Oops\b|^general protection fault|Internal error: Oops")),
+    ("bug", re.compile(r"^BUG: |kernel BUG at ")),
+    ("warning", re.compile(r"^WARNING: ")),
 ]
 # Events that make the case a crash; every other event makes it (at least) a fail.
 CRASH_EVENTS = frozenset({"panic", "oops", "bug"})
@@ -123,9 +123,14 @@ def clean(line: str) -> str:
     return line.replace("\x00", "").rstrip("\r\n").replace("\r", "")
 
 
+_PREFIX = re.compile(r"^\s*(?:<\d>)?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[TC]\d+\]\s*)?")
+
+
 def event_kind(message: str) -> str | None:
+    """The kind of kernel event a console message reports, or None."""
+    body = _PREFIX.sub("", message, count=1)
     for kind, pat in EVENT_PATTERNS:
-        if pat.search(message):
+        if pat.search(body):
             return kind
     return None
 
@@ -164,7 +169,8 @@ class ConsoleParser:
         line = clean(line)
         fragment, kernel = _split_kernel(line)
         if kernel is not None:
-            if fragment.strip():
+            # Even a fragment of blanks is kept: it can be the indent of a nested line.
+            if fragment:
                 self._pending += fragment
             self._kernel_line(kernel)
             return self._finished

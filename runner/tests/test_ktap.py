@@ -176,3 +176,23 @@ def test_real_guest_console_61():
                for c in clone)
     total = sum(len(c.subtests) for c in run.cases.values())
     assert total == sum(run.summary)
+
+
+def test_printk_between_indent_and_nested_line():
+    text = "\n".join(["KTAP version 1", "1..1", "    # Subtest: a", "    1..1",
+                      "    [    1.000000] random: crng init done", "ok 1 a.x", "ok 1 a",
+                      "1 passed, 0 failed, 0 skipped"])
+    run = parse_console(text, ["a"])
+    assert run.cases["a"].status == "pass" and run.cases["a"].subtests[0].name == "a.x"
+
+
+def test_event_kinds_need_the_kernel_shape():
+    from runner.ktap import event_kind
+    assert event_kind("[   12.000002] WARNING: CPU: 1 PID: 77 at io_uring/rsrc.c:1 f+0x1") == "warning"
+    assert event_kind("[    5.1] [  T123] WARNING: possible circular locking dependency") == "warning"
+    assert event_kind("[    3.101250] Oops: 0000 [#1] PREEMPT SMP NOPTI") == "oops"
+    assert event_kind("[    3.0] watchdog: BUG: soft lockup - CPU#0 stuck for 22s!") == "lockup"
+    assert event_kind("[    3.0] BUG: KFENCE: out-of-bounds read in f+0x1") == "kfence"
+    assert event_kind("[    3.0] sysrq: Trigger a crash") is None
+    assert event_kind("[    3.0] CPU: 0 PID: 1 Comm: x Tainted: G        W") is None
+    assert event_kind("a case said WARNING: something") is None
