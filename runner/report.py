@@ -18,7 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.expected import Expectations, Verdict, judge, load_expectations, parse_version
+from runner.expected import (Expectations, Verdict, errata_problems, errata_range_warnings, judge,
+                             load_expectations, parse_version)
 
 TOP = Path(__file__).resolve().parents[1]
 STATUS_LABEL = {"pass": "PASS", "skip": "SKIP", "fail": "FAIL", "timeout": "TIMEOUT",
@@ -126,6 +127,16 @@ class Report:
         path = Path(log) if os.path.isabs(log) else (self.summary_dir or Path(".")) / log
         return os.path.relpath(path.resolve(), self.base.resolve())
 
+    def data_checks(self) -> list[str]:
+        """What expected/ lacks or gets wrong for this run's cases."""
+        if self.exp is None:
+            return ["no expected/ data: nothing was judged"]
+        out = [f"no expected/ entry covers {c}" for c in self.exp.uncovered(self.cases)]
+        known = set(self.cases) | set(self.behaviour)
+        out += errata_problems(self.exp, sorted(known)) if known else []
+        out += errata_range_warnings(self.exp)
+        return out
+
     def kernel_version(self, k: dict) -> str:
         v = parse_version(k.get("release"), k.get("proc_version"))
         return str(v) if v else "unknown"
@@ -195,6 +206,9 @@ class Report:
                     r.get("page", ""), r.get("section", ""), r.get("claim", ""),
                     r.get("behaviour", ""), r.get("kernels", ""),
                     ", ".join(r.get("cases", []))]) + " |")
+        checks = self.data_checks()
+        if checks:
+            md += ["", "## Checks of expected/", ""] + [f"- {_md(c)}" for c in checks]
         events = [(k["id"], e) for k in self.kernels for e in k.get("events", [])]
         if events:
             md += ["", "## Kernel events", ""]
@@ -220,6 +234,10 @@ class Report:
                  '<a href="#errata">Errata</a> <a href="#events">Kernel events</a></nav>')
         h += self._html_kernels(), self._html_attention(), self._html_matrix()
         h += self._html_differences(), self._html_errata(), self._html_events()
+        checks = self.data_checks()
+        if checks:
+            h.append('<h2 id="checks">Checks of expected/</h2><ul class="checks">'
+                     + "".join(f"<li>{_e(c)}</li>" for c in checks) + "</ul>")
         h.append("</body></html>")
         return "\n".join(h) + "\n"
 

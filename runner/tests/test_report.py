@@ -153,3 +153,19 @@ def test_behaviour_column_from_case_tables(tmp_path):
         "| `g_one` | does one thing | x(3) | 6.1 |\n"
         "| g_two | flags are A \\| B | x(3) | 6.1 |\n")
     assert behaviours(tmp_path) == {"g_one": "does one thing", "g_two": "flags are A | B"}
+
+
+def test_checks_of_expected_listed(tmp_path):
+    summary, exp = make_summary(tmp_path)
+    (exp / "errata" / "zz_prose.toml").write_text(
+        '[[erratum]]\npage = "p(3)"\nsection = "S"\nclaim = "c"\nbehaviour = "b"\n'
+        'kernels = "since forever"\ncases = ["no_such_case"]\nsource = "s"\n')
+    s = json.loads(summary.read_text())
+    s["kernels"][0]["cases"]["mystery_case"] = {"status": "pass", "reason": "", "subtests": []}
+    summary.write_text(json.dumps(s))
+    md, page = write_report(summary, exp, TOP / "cases", tmp_path / "out")
+    text = md.read_text()
+    assert "## Checks of expected/" in text
+    assert "no expected/ entry covers mystery_case" in text
+    assert "no case named no_such_case" in text and "'since forever' is not a version range" in text
+    assert 'id="checks"' in page.read_text()
