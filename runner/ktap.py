@@ -54,7 +54,7 @@ _BANNER_PROC = re.compile(r"^# proc-version: (.*)$")
 # Shapes of the nested (4-space indented) kselftest output.
 _NESTED = re.compile(r"^ {4}(TAP version \d+|KTAP version \d+|1\.\.\d+|ok |not ok |#)")
 
-EXCERPT_LINES = 12  # console lines kept as a crash's excerpt
+EXCERPT_LINES = 30  # console lines kept as a crash's excerpt
 
 
 @dataclass

@@ -196,3 +196,20 @@ def test_event_kinds_need_the_kernel_shape():
     assert event_kind("[    3.0] sysrq: Trigger a crash") is None
     assert event_kind("[    3.0] CPU: 0 PID: 1 Comm: x Tainted: G        W") is None
     assert event_kind("a case said WARNING: something") is None
+
+
+def test_real_guest_panic_612():
+    # A test-only binary wrote 'c' to /proc/sysrq-trigger in a Debian 6.12.107 guest (QEMU):
+    # the console stops in the middle of its nested output.
+    expected = ["clone_read_through_dst", "crash_sysrq", "provide_res_zero"]
+    run = parse_console(load("guest612_sysrq_panic.log"), expected, end_reason="panic")
+    c = run.cases
+    assert c["clone_read_through_dst"].status == "pass"
+    assert c["crash_sysrq"].status == "crash"
+    assert "no result line (panic)" in c["crash_sysrq"].reason
+    assert "sysrq triggered crash" in c["crash_sysrq"].reason
+    assert c["provide_res_zero"].status == "notrun"
+    panic = [e for e in run.events if e.kind == "panic"]
+    assert len(panic) == 1 and panic[0].case == "crash_sysrq"
+    assert "sysrq_handle_crash" in panic[0].excerpt
+    assert any("Kernel Offset: disabled" in line for line in c["crash_sysrq"].log)
