@@ -32,6 +32,8 @@ OUTCOMES = ("pass", "skip", "fail", "crash", "timeout")
 ENTRY_KEYS = {"id", "cases", "outcome", "since", "feature", "kernels", "failing", "bug",
               "fixed_by", "erratum", "why"}
 VERDICTS = ("ok", "regression", "xpass", "unknown")
+# Results no kernel or missing expectation excuses (only a known-bug entry does).
+NEVER_OK = ("crash", "timeout")
 
 
 class ExpectationError(ValueError):
@@ -346,10 +348,17 @@ def judge(kernel_release: str, proc_version: str | None, case, expectations: Exp
                        f"{e.where} applies to kernels {e.kernels}: the sublevel decides; pass "
                        f"/proc/version to tell. {name} {status} not judged", e)
     if entry is None:
+        if status in NEVER_OK:
+            return Verdict("regression", f"{name} {status} on {v} ({reason}); no expected/ entry "
+                           f"covers it, and only an entry naming a known bug excuses a {status}")
         return Verdict("unknown", f"no expected/ entry covers {name}; it gave {status} on {v}: "
                        f"add one")
     verdict = _against(name, status, reason, _attr(case, "subtests") or [], v, entry)
     if expectations.known_series and v.series not in expectations.known_series:
+        if status in NEVER_OK and verdict.kind == "regression":
+            verdict.message += (f" (kernel series {v.series} is not in expected/kernels.toml, "
+                                f"but a {status} is a regression anywhere)")
+            return verdict
         return Verdict("unknown", f"kernel series {v.series} ({v.source}) is not among those "
                        f"expected/kernels.toml was checked on "
                        f"({', '.join(expectations.known_series)}); the entries would say "

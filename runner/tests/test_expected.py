@@ -108,6 +108,13 @@ def test_unknown_case_and_unknown_kernel(exp):
     assert v.kind == "unknown" and "series 6.5" in v.message and "OK" in v.message
 
 
+def test_a_crash_is_never_unknown(exp):
+    v = judge("6.5.0-1-amd64", None, case("provide_res_zero", "crash", "panic"), exp)
+    assert v.kind == "regression" and "series 6.5" in v.message
+    v = judge("6.12.95+deb12-amd64", None, case("mystery_case", "timeout", "killed"), exp)
+    assert v.kind == "regression" and "no expected/ entry" in v.message
+
+
 def scratch(tmp_path, extra: str) -> Path:
     d = tmp_path / "expected"
     shutil.copytree(TOP / "expected", d)
