@@ -6,6 +6,7 @@ output of ./run_tests.sh.
 
     python3 -m runner.gate --baseline A.json[:ID] --candidate B.json[:ID] [--json]
     python3 -m runner.gate --summary results/summary.json --baseline 6.12 --candidate 7.3
+    python3 -m runner.gate --baseline results/summary.json:6.12 --save baseline-6.12.json
 
 Exit status: 0 no regression, 1 regression, 2 the inputs could not be read.
 """
@@ -163,7 +164,9 @@ def load_kernel(spec: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m runner.gate", description=__doc__.split("\n")[0])
     ap.add_argument("--baseline", required=True, help="FILE[:KERNEL_ID]")
-    ap.add_argument("--candidate", required=True, help="FILE[:KERNEL_ID]")
+    ap.add_argument("--candidate", help="FILE[:KERNEL_ID]")
+    ap.add_argument("--save", metavar="FILE", help="write the baseline kernel's results to FILE "
+                    "(a baseline file for later gates) and exit")
     ap.add_argument("--summary", help="a summary.json holding both kernels: then --baseline "
                     "and --candidate are kernel ids in it")
     ap.add_argument("--json", action="store_true", help="print the differences as JSON")
@@ -171,7 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     base, cand = args.baseline, args.candidate
     if args.summary:
         base, cand = f"{args.summary}:{base}", f"{args.summary}:{cand}"
+    if not args.save and not args.candidate:
+        ap.error("--candidate is needed (or --save FILE)")
     try:
+        if args.save:
+            k = load_kernel(base)
+            Path(args.save).write_text(json.dumps(k, indent=1) + "\n")
+            print(f"baseline {_label(k)}: {len(k.get('cases', {}))} cases saved to {args.save}")
+            return 0
         result = compare(load_kernel(base), load_kernel(cand))
     except GateInputError as exc:
         print(f"gate: {exc}", file=sys.stderr)

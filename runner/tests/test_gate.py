@@ -89,6 +89,8 @@ def test_cli_on_ktap_logs_as_a_module():
 
 
 def test_saved_baseline_entry(tmp_path):
+    s = summary(tmp_path, k("6.12", x="pass"), k("7.3", x="fail"))
     p = tmp_path / "baseline.json"
-    p.write_text(json.dumps(k("6.12", x="pass")))
+    assert main(["--baseline", f"{s}:6.12", "--save", str(p)]) == 0
     assert load_kernel(str(p))["cases"]["x"]["status"] == "pass"
+    assert main(["--baseline", str(p), "--candidate", f"{s}:7.3"]) == 1
