@@ -44,16 +44,16 @@ def cache_dir() -> Path:
 
 
 def vkey(v: str) -> tuple:
-    """A sort key close enough to Debian's version order for kernel versions."""
+    """A sort key close enough to Debian's version order for kernel versions: numbers by
+    value, '~' before the end of the string (6.12.95-1~bpo12+1 < 6.12.95-1)."""
     v = v.split(":", 1)[-1]
-    parts = re.split(r"(\d+)", v)
     key = []
-    for p in parts:
+    for p in re.split(r"(\d+)", v):
         if p.isdigit():
-            key.append((1, int(p), ""))
+            key.append((3, int(p), ""))
         elif p:
-            # '~' sorts before anything, as in dpkg.
             key.append((0 if p.startswith("~") else 2, 0, p))
+    key.append((1, 0, ""))
     return tuple(key)
 
 

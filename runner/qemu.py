@@ -12,6 +12,7 @@ import re
 import select
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,16 +86,18 @@ def end_reason(exit_code: int | None, console: list[str], timed_out: bool) -> st
 
 
 def run(cmd: list[str], deadline: float, silence: float,
-        on_line: Callable[[str], None] | None = None, log=None) -> Boot:
+        on_line: Callable[[str], None] | None = None, log=None,
+        on_spawn: Callable[[subprocess.Popen], None] | None = None) -> Boot:
     """Run QEMU, handing each console line to on_line as it arrives. Kill it when the
-    whole run exceeds `deadline` seconds or the console stays silent for `silence` seconds."""
+    whole run exceeds `deadline` seconds or the console stays silent for `silence` seconds.
+    on_spawn gets the process (the tests use it to kill a VM mid-run)."""
     b = Boot(command=cmd)
     t0 = time.monotonic()
-    err_path = None
-    import tempfile
     with tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=errf, start_new_session=True)
+        if on_spawn:
+            on_spawn(proc)
         fd = proc.stdout.fileno()
         buf = b""
         last = t0
@@ -115,8 +118,17 @@ def run(cmd: list[str], deadline: float, silence: float,
             if left <= 0:
                 timed_out = True
                 break
-            r, _, _ = select.select([fd], [], [], min(left, 1.0))
+            r, _, _ = select.select([fd], [], [], min(left, 0.5))
             if not r:
+                if proc.poll() is not None:
+                    # Gone, even if something it started still holds the pipe: take what
+                    # is already written and stop.
+                    while select.select([fd], [], [], 0.1)[0]:
+                        chunk = os.read(fd, 65536)
+                        if not chunk:
+                            break
+                        buf += chunk
+                    break
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -126,19 +138,25 @@ def run(cmd: list[str], deadline: float, silence: float,
             while b"\n" in buf:
                 raw, buf = buf.split(b"\n", 1)
                 emit(raw)
-        if buf:
-            emit(buf)
+        lines = buf.split(b"\n")
+        for raw in lines[:-1] + ([lines[-1]] if lines[-1] else []):
+            emit(raw)
         if timed_out:
             os.killpg(proc.pid, signal.SIGKILL)
         try:
-            b.exit_code = proc.wait(timeout=30)
+            b.exit_code = proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             b.exit_code = proc.wait()
+        try:  # whatever is left of its process group
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         proc.stdout.close()
         errf.seek(0)
-        b.stderr = errf.read().decode("utf-8", "replace")
-    del err_path
+        # SeaBIOS reads etc/sercon-port; QEMU warns about the name on every boot.
+        b.stderr = "".join(l for l in errf.read().decode("utf-8", "replace").splitlines(True)
+                           if "sercon-port" not in l)
     b.seconds = round(time.monotonic() - t0, 2)
     b.end_reason = end_reason(b.exit_code, b.console, timed_out)
     return b

@@ -143,7 +143,8 @@ class Initramfs:
         with self._lock:
             if self.path is None:
                 bb, self.busybox = initramfs.busybox()
-                bins = case_binaries(self.opts.build, self.cases, self.opts.extra_binaries)
+                bins = sorted(case_binaries(self.opts.build, self.cases, self.opts.extra_binaries),
+                              key=lambda p: p.name)
                 self.order = [b.name for b in bins]
                 self.workdir.mkdir(parents=True, exist_ok=True)
                 out = self.workdir / "initramfs.cpio"
@@ -325,10 +326,13 @@ class KernelRun:
         }
 
 
-def excerpt(case: ktap.CaseResult, lines: int = 40) -> str:
-    """The tail of a case's console log, for a failure message."""
-    log = case.log[-lines:]
-    return "\n".join(log)
+def excerpt(case: ktap.CaseResult, head: int = 25, tail: int = 25) -> str:
+    """A case's console log for a failure message: its start (where an assertion message or
+    the first line of an Oops or panic is) and its end."""
+    log = case.log
+    if len(log) <= head + tail:
+        return "\n".join(log)
+    return "\n".join(log[:head] + [f"[... {len(log) - head - tail} lines ...]"] + log[-tail:])
 
 
 def temp_workdir() -> Path:

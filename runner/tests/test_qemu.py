@@ -1,0 +1,205 @@
+"""runner/qemu.py and runner/initramfs.py without booting anything: the QEMU command line,
+console streaming and timeouts (with a shell standing in for QEMU), how a run's end is named,
+the accelerator choice, and the initramfs's cpio format and contents."""
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runner import initramfs, qemu
+
+TOP = Path(__file__).resolve().parents[2]
+
+
+def test_command_line_tcg():
+    cmd = qemu.command(Path("/k/vmlinux"), Path("/i.cpio"), qemu.cmdline(timeout=30), accel="tcg")
+    assert cmd[0] == qemu.QEMU
+    joined = " ".join(cmd)
+    assert "-accel tcg -cpu max" in joined
+    assert "-no-reboot" in cmd and "-nodefaults" in cmd
+    assert cmd[cmd.index("-kernel") + 1] == "/k/vmlinux"
+    assert cmd[cmd.index("-initrd") + 1] == "/i.cpio"
+    assert cmd[cmd.index("-serial") + 1] == "stdio"
+    assert "name=etc/sercon-port,string=0" in cmd
+    append = cmd[cmd.index("-append") + 1].split()
+    for word in ("console=ttyS0", "panic=-1", "loglevel=5", "mitigations=off",
+                 "cryptomgr.notests", "rdinit=/init", "ubc.timeout=30"):
+        assert word in append
+
+
+def test_command_line_kvm_and_machine():
+    cmd = qemu.command(Path("/k/bzImage"), Path("/i"), "x", accel="kvm", machine="microvm", smp=2)
+    joined = " ".join(cmd)
+    assert "-M microvm -accel kvm -cpu host" in joined and "-smp 2" in joined
+
+
+def test_guest_cmdline_words():
+    assert "ubc.probe=1" in qemu.cmdline(probe=True).split()
+    assert "ubc.cases=a,b" in qemu.cmdline(cases=["a", "b"]).split()
+
+
+@pytest.mark.parametrize("code,lines,timed_out,reason", [
+    (0, ["KTAP version 1", qemu.DONE_MARK + " exit 0"], False, None),
+    (0, [qemu.ALIVE_MARK + " 6.12"], False, None),
+    (0, ["[ 1.0] Kernel panic - not syncing: sysrq triggered crash"], False, "panic"),
+    (0, ["KTAP version 1"], False, "qemu exit 0"),        # a reset without panic
+    (1, [qemu.DONE_MARK], False, "qemu exit 1"),          # QEMU error after the end
+    (-9, ["KTAP version 1"], False, "qemu exit -9"),      # killed from outside
+    (-9, [qemu.DONE_MARK], True, "timeout"),
+])
+def test_end_reason(code, lines, timed_out, reason):
+    assert qemu.end_reason(code, lines, timed_out) == reason
+
+
+def test_run_streams_lines_without_cr(tmp_path):
+    seen = []
+    log = open(tmp_path / "log", "w")
+    b = qemu.run(["sh", "-c", "printf 'one\\r\\ntwo\\n'; echo '# ubc-guest: done exit 0'; echo err >&2"],
+                 deadline=20, silence=20, on_line=seen.append, log=log)
+    log.close()
+    assert seen == ["one", "two", "# ubc-guest: done exit 0"]
+    assert b.console == seen and b.exit_code == 0 and b.end_reason is None
+    assert b.stderr.strip() == "err"
+    assert (tmp_path / "log").read_text().splitlines() == seen
+
+
+def test_run_kills_a_silent_vm():
+    b = qemu.run(["sh", "-c", "echo booting; sleep 60"], deadline=30, silence=1)
+    assert b.end_reason == "timeout" and b.console == ["booting"] and b.seconds < 10
+
+
+def test_run_kills_a_vm_past_its_deadline():
+    b = qemu.run(["sh", "-c", "while :; do echo tick; sleep 0.2; done"], deadline=1.5, silence=30)
+    assert b.end_reason == "timeout" and 3 <= len(b.console) and b.seconds < 10
+
+
+def test_run_reports_a_vm_killed_from_outside():
+    procs = []
+    b = qemu.run(["sh", "-c", "echo '    # Subtest: a'; sleep 30"], deadline=30, silence=30,
+                 on_line=lambda l: procs[0].kill(), on_spawn=procs.append)
+    assert b.end_reason == "qemu exit -9"
+
+
+def test_accel_without_kvm_is_tcg(monkeypatch, tmp_path):
+    monkeypatch.setattr(qemu, "_accel_cache", {})
+    monkeypatch.setattr(qemu, "kvm_usable", lambda: False)
+    assert qemu.detect_accel(Path("/k"), Path("/i"), cache_file=tmp_path / "a.json")[0] == "tcg"
+
+
+def test_accel_probe_failure_falls_back_to_tcg_and_is_remembered(monkeypatch, tmp_path):
+    monkeypatch.setattr(qemu, "_accel_cache", {})
+    monkeypatch.setattr(qemu, "kvm_usable", lambda: True)
+    calls = []
+
+    def fake_run(cmd, deadline, silence, **kw):
+        calls.append(cmd)
+        return qemu.Boot(console=["booting"], exit_code=-9, end_reason="timeout", stderr="")
+    monkeypatch.setattr(qemu, "run", fake_run)
+    cache = tmp_path / "accel.json"
+    accel, why = qemu.detect_accel(Path("/k"), Path("/i"), cache_file=cache)
+    assert accel == "tcg" and "KVM probe boot failed (timeout" in why
+    assert "-accel" in calls[0] and calls[0][calls[0].index("-accel") + 1] == "kvm"
+    assert "ubc.probe=1" in calls[0][-1]
+    monkeypatch.setattr(qemu, "_accel_cache", {})
+    assert qemu.detect_accel(Path("/k"), Path("/i"), cache_file=cache)[0] == "tcg"
+    assert len(calls) == 1  # second answer from the cache file
+
+
+def test_accel_probe_success_is_kvm(monkeypatch):
+    monkeypatch.setattr(qemu, "_accel_cache", {})
+    monkeypatch.setattr(qemu, "kvm_usable", lambda: True)
+    monkeypatch.setattr(qemu, "run", lambda *a, **k: qemu.Boot(
+        console=[qemu.ALIVE_MARK], exit_code=0, end_reason=None, seconds=0.8))
+    assert qemu.detect_accel(Path("/k"), Path("/i"))[0] == "kvm"
+
+
+# -- initramfs ---------------------------------------------------------------------------------
+
+def test_cpio_newc_roundtrip(tmp_path):
+    out = tmp_path / "x.cpio"
+    with open(out, "wb") as f:
+        w = initramfs.CpioWriter(f)
+        w.dir("bin")
+        w.file("bin/tool", b"12345", 0o755)
+        w.symlink("bin/sh", "tool")
+        w.file("odd", b"x" * 7, 0o644)
+        w.trailer()
+    data = out.read_bytes()
+    assert data[:6] == b"070701" and len(data) % 4 == 0
+    entries = initramfs.parse_cpio(data)
+    assert [(n, stat.S_IFMT(m)) for n, m, _ in entries] == [
+        ("bin", stat.S_IFDIR), ("bin/tool", stat.S_IFREG), ("bin/sh", stat.S_IFLNK), ("odd", stat.S_IFREG)]
+    assert entries[1][2] == b"12345" and entries[1][1] & 0o777 == 0o755
+    assert entries[2][2] == b"tool" and entries[3][2] == b"x" * 7
+
+
+@pytest.mark.skipif(not shutil.which("cpio"), reason="cpio not installed")
+def test_cpio_is_readable_by_gnu_cpio(tmp_path):
+    out = tmp_path / "x.cpio"
+    with open(out, "wb") as f:
+        w = initramfs.CpioWriter(f)
+        w.dir("d")
+        w.file("d/f", b"hello\n")
+        w.symlink("l", "d/f")
+        w.trailer()
+    listing = subprocess.run(["cpio", "-itv", "--quiet"], stdin=open(out, "rb"),
+                             capture_output=True, text=True, check=True).stdout
+    assert [l.split()[-1] if "->" not in l else l.split()[-3] for l in listing.splitlines()] == ["d", "d/f", "l"]
+    x = tmp_path / "x"
+    x.mkdir()
+    subprocess.run(["cpio", "-id", "--quiet"], stdin=open(out, "rb"), cwd=x, check=True)
+    assert (x / "d/f").read_text() == "hello\n" and os.readlink(x / "l") == "d/f"
+
+
+def test_build_puts_cases_busybox_and_init_in_place(tmp_path):
+    bins = []
+    for name in ("b_case", "a_case"):
+        p = tmp_path / name
+        p.write_bytes(b"\x7fELF" + name.encode())
+        bins.append(p)
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"BUSYBOX")
+    out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "harness" / "run-cases.sh",
+                          ["liburing 2.15", "busybox x"], bb)
+    ent = {n: (m, d) for n, m, d in initramfs.parse_cpio(out.read_bytes())}
+    assert ent["init"][1] == initramfs.GUEST_INIT.read_bytes() and ent["init"][0] & 0o111
+    assert ent["bin/busybox"][1] == b"BUSYBOX"
+    assert stat.S_ISLNK(ent["bin/sh"][0]) and ent["bin/sh"][1] == b"busybox"
+    assert ent["ubc/bin/run-cases.sh"][1] == (TOP / "harness" / "run-cases.sh").read_bytes()
+    assert ent["ubc/bin/a_case"][1] == b"\x7fELFa_case" and ent["ubc/bin/a_case"][0] & 0o111
+    assert ent["ubc/cases"][1] == b"b_case\na_case\n"  # the order asked for
+    assert ent["ubc/versions.txt"][1] == b"liburing 2.15\nbusybox x\n"
+    for d in ("proc", "sys", "dev", "tmp"):
+        assert stat.S_ISDIR(ent[d][0])
+
+
+def test_static_elf_check():
+    assert not initramfs.is_static(Path(sys.executable).resolve())
+    static = TOP / "build" / "bin"
+    cases = [p for p in static.iterdir() if p.name != "run-cases.sh"] if static.is_dir() else []
+    if cases:
+        assert initramfs.is_static(cases[0])
+
+
+def run_init_selection(tmp_path, cmdline: str) -> list[str]:
+    """The guest init's case selection, run on the host: cut the script before it runs
+    anything and print $bins."""
+    text = initramfs.GUEST_INIT.read_text()
+    body = text[text.index("# Is $1 in the ranges"):text.index('echo "# ubc-guest: start"')]
+    body = body.replace("$(cat /proc/cmdline)", cmdline).replace("/ubc/", f"{tmp_path}/ubc/")
+    body = body.replace('if [ "$probe" = 1 ]; then', 'if false; then')
+    (tmp_path / "ubc/bin").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "ubc/cases").write_text("a\nb\nc\nd\ne\n")
+    out = subprocess.run(["sh", "-c", body + '\necho $bins'], capture_output=True, text=True, check=True)
+    return [p.rsplit("/", 1)[1] for p in out.stdout.split()]
+
+
+def test_guest_init_runs_the_listed_cases_or_the_ranges(tmp_path):
+    assert run_init_selection(tmp_path, "console=ttyS0") == ["a", "b", "c", "d", "e"]
+    assert run_init_selection(tmp_path, "ubc.only=2-3,5 quiet") == ["b", "c", "e"]
+    assert run_init_selection(tmp_path, "ubc.only=4") == ["d"]
+    assert run_init_selection(tmp_path, "ubc.cases=e,a") == ["e", "a"]
