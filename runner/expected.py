@@ -188,6 +188,7 @@ class Expectations:
     known_series: dict[str, str]  # "6.12" -> note on how it was checked
     errata: list[dict]  # records of expected/errata/*.toml, each with "file"
     directory: Path | None = None
+    features: dict[str, str] = field(default_factory=dict)  # probe name -> since
 
     def lookup(self, case: str, v: KernelVersion) -> tuple[Entry | None, list[Entry]]:
         """(entry that applies, entries whose range cannot be decided for v)."""
@@ -285,6 +286,7 @@ def load_expectations(directory: str | Path) -> Expectations:
     d = Path(directory)
     entries: list[Entry] = []
     known: dict[str, str] = {}
+    features: dict[str, str] = {}
     for path in sorted(d.glob("*.toml")):
         data = _read(path)
         label = f"{d.name}/{path.name}"
@@ -293,6 +295,12 @@ def load_expectations(directory: str | Path) -> Expectations:
                 if "series" not in s or not re.fullmatch(r"\d+\.\d+", str(s["series"])):
                     raise ExpectationError(f"{label} series {i}: needs series = \"X.Y\"")
                 known[str(s["series"])] = s.get("checked", "")
+            for i, f in enumerate(data.get("feature", []), 1):
+                try:
+                    _bound(str(f.get("since", "")))
+                except ValueError:
+                    raise ExpectationError(f"{label} feature {i}: needs name and since = \"X.Y\"") from None
+                features[str(f["name"])] = str(f["since"])
             continue
         extra = set(data) - {"expect"}
         if extra:
@@ -303,7 +311,10 @@ def load_expectations(directory: str | Path) -> Expectations:
     for path in sorted((d / "errata").glob("*.toml")):
         for rec in _read(path).get("erratum", []):
             errata.append(dict(rec, file=f"{d.name}/errata/{path.name}"))
-    return Expectations(entries, known, errata, d)
+    for e in entries:
+        if e.feature and e.since:
+            features.setdefault(e.feature, e.since)
+    return Expectations(entries, known, errata, d, features)
 
 
 # -- verdicts ----------------------------------------------------------------------------
@@ -354,6 +365,8 @@ def judge(kernel_release: str, proc_version: str | None, case, expectations: Exp
         return Verdict("unknown", f"no expected/ entry covers {name}; it gave {status} on {v}: "
                        f"add one")
     verdict = _against(name, status, reason, _attr(case, "subtests") or [], v, entry)
+    if verdict.kind == "ok" and status == "pass":
+        verdict = _subtest_skips(name, _attr(case, "subtests") or [], v, expectations) or verdict
     if expectations.known_series and v.series not in expectations.known_series:
         if status in NEVER_OK and verdict.kind == "regression":
             verdict.message += (f" (kernel series {v.series} is not in expected/kernels.toml, "
@@ -365,6 +378,22 @@ def judge(kernel_release: str, proc_version: str | None, case, expectations: Exp
                        f"{verdict.kind.upper()}: {verdict.message}", entry, verdict.expected,
                        verdict.decided_by)
     return verdict
+
+
+_ABSENT = re.compile(r"^(.*?) absent:")
+
+
+def _subtest_skips(name, subtests, v: KernelVersion, exp: Expectations) -> Verdict | None:
+    """A passing case whose subtest skips for a feature this version must have: regression."""
+    for s in subtests:
+        m = _ABSENT.match(_attr(s, "reason") or "") if _attr(s, "status") == "skip" else None
+        since = exp.features.get(m.group(1)) if m else None
+        if since and _compare(v, _bound(since)) is not None and _compare(v, _bound(since)) >= 0:
+            return Verdict("regression", f"{name} passes on {v}, but its subtest "
+                           f"{_attr(s, 'name')} skipped: {m.group(1)} absent, though it exists "
+                           f"since {since} (expected/); the version decided", None, "pass",
+                           "version")
+    return None
 
 
 def _since(entry: Entry, v: KernelVersion) -> bool | None:

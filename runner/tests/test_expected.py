@@ -238,3 +238,13 @@ def test_real_612_guest_offsets_skip_and_clone_runs(exp):
     for c in offsets + [run.cases["clone_read_through_dst"], run.cases["clone_dst_replace"]]:
         v = judge(run.release, run.proc_version, c, exp)
         assert v.kind == "ok", v
+
+
+def test_subtest_skip_for_a_present_feature_is_a_regression(exp):
+    subs = [SubResult("clone.never_registered_is_enxio", "pass"),
+            SubResult("clone.explicit_nr_is_enxio", "skip", ABSENT_OFFSET)]
+    ok = judge("6.12.107+deb13-amd64", None, case("clone_src_empty", "pass", "", subs), exp)
+    assert ok.kind == "ok"  # offsets arrive in 6.13
+    bad = judge("7.3.4+deb13-amd64", None, case("clone_src_empty", "pass", "", subs), exp)
+    assert bad.kind == "regression" and "clone.explicit_nr_is_enxio" in bad.message
+    assert exp.features["IORING_REGISTER_RING_FDS"] == "5.18"
