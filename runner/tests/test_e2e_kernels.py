@@ -1,0 +1,140 @@
+"""End to end: boot real Debian kernels in QEMU with the built cases (what `make check` and
+`.ci/run` rely on to prove the matrix works). Kernels: UBC_E2E_KERNELS (default "6.1 7.3";
+"none" skips these tests). The first run downloads each kernel once (~15 MB for the cloud
+flavour); a TCG boot takes 5-15 s on an idle 2-core machine.
+
+Also proves that a kernel panic (runner/tests/guest/crash_sysrq) and a VM killed mid-run are
+reported as a failure of the case that was running, with every other result kept.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from runner import qemu, session
+
+TOP = Path(__file__).resolve().parents[2]
+CRASH_CASE = Path(__file__).resolve().parent / "guest" / "crash_sysrq"
+KERNELS = os.environ.get("UBC_E2E_KERNELS", "6.1 7.3").split()
+BUILT = sorted(p.name for p in (TOP / "build" / "bin").glob("*") if p.name != "run-cases.sh") \
+    if (TOP / "build" / "bin").is_dir() else []
+
+pytestmark = [
+    pytest.mark.skipif(KERNELS == ["none"], reason="UBC_E2E_KERNELS=none"),
+    pytest.mark.skipif(not shutil.which(qemu.QEMU), reason=f"{qemu.QEMU} not installed"),
+    pytest.mark.skipif(not BUILT, reason="no case binaries built (run make)"),
+]
+
+
+@pytest.fixture(scope="module")
+def matrix_run(tmp_path_factory):
+    """One `python3 -m runner` over the e2e kernels, every built case plus the crash case,
+    two kernels in parallel."""
+    results = tmp_path_factory.mktemp("results")
+    args = [sys.executable, "-m", "runner", "--results", str(results), "-j", "2",
+            "--extra-binary", str(CRASH_CASE)]
+    for k in KERNELS:
+        args += ["--kernel", k]
+    cp = subprocess.run(args, cwd=TOP, capture_output=True, text=True, timeout=3000)
+    summary = json.loads((results / "summary.json").read_text())
+    return cp, results, summary
+
+
+def by_id(summary):
+    return {k["id"]: k for k in summary["kernels"]}
+
+
+def test_every_kernel_booted_and_every_case_has_a_result(matrix_run):
+    cp, results, summary = matrix_run
+    assert cp.returncode == 1, cp.stdout[-3000:] + cp.stderr[-3000:]  # the crash case fails
+    assert set(summary["run"]) == {"started", "qemu", "host_kernel", "versions"}
+    assert any("liburing" in v for v in summary["run"]["versions"])
+    assert any("busybox" in v for v in summary["run"]["versions"])
+    kernels = by_id(summary)
+    assert list(kernels) == KERNELS
+    for kid, k in kernels.items():
+        assert set(k) == {"id", "package", "package_version", "sha256", "release", "proc_version",
+                          "accel", "boot_seconds", "end_reason", "boots", "console_log", "cases"}
+        assert k["package"].startswith(("linux-image-", "linux-binary-")) and len(k["sha256"]) == 64
+        assert k["accel"] in ("tcg", "kvm") and k["boot_seconds"] > 0
+        assert f"Debian {kid}." in k["proc_version"], k["proc_version"]
+        assert (results / k["console_log"]).is_file()
+        assert set(k["cases"]) == set(BUILT) | {"crash_sysrq"}
+        notrun = {n: c for n, c in k["cases"].items() if c["status"] == "notrun"}
+        assert not notrun, f"{kid}: {notrun}"
+        assert f"[{kid}] booting" in cp.stdout and f"[{kid}] {k['release']}:" in cp.stdout
+    assert "kernel matrix" in cp.stdout
+
+
+def test_panic_mid_run_is_that_case_only(matrix_run):
+    _, results, summary = matrix_run
+    for kid, k in by_id(summary).items():
+        crash = k["cases"]["crash_sysrq"]
+        assert crash["status"] == "crash", (kid, crash)
+        assert "panic" in crash["reason"] and "sysrq" in crash["reason"], crash["reason"]
+        assert k["end_reason"] == "panic" and k["boots"] == 2
+        after = [n for n in BUILT if n > "crash_sysrq"]
+        if after:  # ran in the second boot, with results of their own
+            assert all(k["cases"][n]["status"] in ("pass", "fail", "skip") for n in after), kid
+        log = (results / k["console_log"]).read_text()
+        assert "Kernel panic - not syncing: sysrq triggered crash" in log
+        assert "boot 2," in log
+
+
+def test_junit_has_one_testcase_per_kernel_and_case(matrix_run):
+    _, results, summary = matrix_run
+    root = ET.parse(results / "junit.xml").getroot()
+    cases = root.iter("testcase")
+    names = {(c.get("classname"), c.get("name")) for c in cases}
+    assert len(names) == len(KERNELS) * (len(BUILT) + 1)
+    failed = [c for c in root.iter("testcase") if c.find("failure") is not None and c.get("name") == "crash_sysrq"]
+    assert len(failed) == len(KERNELS)
+    assert "sysrq triggered crash" in failed[0].find("failure").get("message", "") + (failed[0].find("failure").text or "")
+
+
+@pytest.mark.skipif("6.1" not in KERNELS, reason="6.1 not in UBC_E2E_KERNELS")
+def test_clone_cases_skip_on_61_with_a_reason(matrix_run):
+    _, _, summary = matrix_run
+    k = by_id(summary)["6.1"]
+    clone = {n: c for n, c in k["cases"].items() if n.startswith("clone_")}
+    wrong = {n: (c["status"], c["reason"]) for n, c in clone.items()
+             if c["status"] != "skip" or "absent" not in c["reason"]}
+    assert not wrong, wrong
+
+
+def test_vm_killed_mid_run_fails_that_case_and_keeps_the_others(tmp_path, monkeypatch):
+    """Kill QEMU when the second case starts: it is a crash ('qemu exit -9'), the first keeps
+    its result, the rest run in a new boot."""
+    cases = BUILT[:4]
+    victim = cases[1]
+    real_run = qemu.run
+    boots = []
+
+    def killing_run(cmd, deadline, silence, on_line=None, log=None, on_spawn=None):
+        procs = []
+        first = not boots
+        boots.append(cmd)
+
+        def watch(line):
+            if first and line.strip() == f"# Subtest: {victim}":
+                procs[0].kill()
+            if on_line:
+                on_line(line)
+        return real_run(cmd, deadline, silence, on_line=watch, log=log, on_spawn=procs.append)
+    monkeypatch.setattr(qemu, "run", killing_run)
+    opts = session.Options()
+    kr = session.KernelRun(KERNELS[-1], cases, opts, tmp_path / "out",
+                           session.Initramfs(opts, cases, tmp_path / "work"))
+    kr.run()
+    assert not kr.error, kr.error
+    st = {n: c.status for n, c in kr.results.items()}
+    assert st[victim] == "crash" and "qemu exit -9" in kr.results[victim].reason, kr.results[victim]
+    assert st[cases[0]] in ("pass", "fail", "skip")
+    assert all(st[n] in ("pass", "fail", "skip") for n in cases[2:]), st
+    assert len(boots) == 2 and f"ubc.only=3-{len(cases)}" in boots[1][-1]
+    assert kr.summary(tmp_path)["end_reason"] == "qemu exit -9"
