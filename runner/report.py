@@ -97,9 +97,31 @@ class Report:
         return sorted(cells, key=lambda c: (order[c.verdict.kind], c.case, c.kernel))
 
     def differences(self) -> list[str]:
-        """Cases whose status is not the same on every kernel."""
+        """Cases whose status is not the same on every kernel that ran them."""
         return [n for n in self.cases
-                if len({self.cells[(n, k["id"])].status for k in self.kernels}) > 1]
+                if len({self.cells[(n, k["id"])].status for k in self.kernels}
+                       - {None}) > 1]
+
+    def difference_groups(self) -> list[tuple[list[str], list[tuple[list[str], str, str]]]]:
+        """Differing cases grouped by identical behaviour: [(cases, [(kernels, status, why)])].
+
+        Fourteen clone cases that all skip on 6.1 for the same probe reason are one group.
+        """
+        groups: dict[tuple, list[str]] = {}
+        for name in self.differences():
+            key = []
+            for k in self.kernels:
+                cell = self.cells[(name, k["id"])]
+                if cell.status is not None:
+                    key.append((k["id"], cell.status, cell.reason if cell.status != "pass" else ""))
+            groups.setdefault(tuple(key), []).append(name)
+        out = []
+        for key, names in groups.items():
+            outcomes: dict[tuple[str, str], list[str]] = {}
+            for kid, status, why in key:
+                outcomes.setdefault((status, why), []).append(kid)
+            out.append((names, [(kids, st, why) for (st, why), kids in outcomes.items()]))
+        return out
 
     def sub_rows(self, name: str) -> list[str]:
         """Subtests worth a row: failing somewhere, or skipping inside a case that passed."""
@@ -184,16 +206,13 @@ class Report:
         md.append("")
         md.append("✗ regression, ⚑ XPASS (update expected/), ? no expectation or unknown kernel.")
         md += ["", "## Differences between kernels", ""]
-        diffs = self.differences()
-        if not diffs:
+        groups = self.difference_groups()
+        if not groups:
             md.append("Every case behaves the same on every kernel.")
-        for name in diffs:
-            parts = []
-            for k in self.kernels:
-                cell = self.cells[(name, k["id"])]
-                why = f" ({cell.reason})" if cell.reason and cell.status != "pass" else ""
-                parts.append(f"{k['id']}: {STATUS_LABEL.get(cell.status, cell.status)}{why}")
-            md.append(f"- **{name}**: " + "; ".join(_md(p) for p in parts))
+        for names, outcomes in groups:
+            parts = [f"{', '.join(kids)}: {STATUS_LABEL.get(st, st)}" + (f" ({why})" if why else "")
+                     for kids, st, why in outcomes]
+            md.append(f"- **{', '.join(names)}**: " + "; ".join(_md(p) for p in parts))
         md += ["", "## Documentation errata", ""]
         errata = self.exp.errata if self.exp else []
         if not errata:
@@ -325,20 +344,21 @@ class Report:
                 f'<thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def _html_differences(self) -> str:
-        diffs = self.differences()
-        if not diffs:
-            return '<h2 id="differences">Differences between kernels</h2><p>Every case behaves the same on every kernel.</p>'
+        groups = self.difference_groups()
+        if not groups:
+            return ('<h2 id="differences">Differences between kernels</h2>'
+                    '<p>Every case behaves the same on every kernel.</p>')
         items = []
-        for name in diffs:
-            parts = []
-            for k in self.kernels:
-                cell = self.cells[(name, k["id"])]
-                why = f": {_e(cell.reason)}" if cell.reason and cell.status != "pass" else ""
-                parts.append(f'<li><span class="s-{cell.status or "absent"}">{_e(k["id"])} '
-                             f'{STATUS_LABEL.get(cell.status, cell.status)}</span>{why}</li>')
-            items.append(f'<li><a href="#case-{_e(name)}">{_e(name)}</a><ul>{"".join(parts)}</ul></li>')
-        return (f'<h2 id="differences">Differences between kernels ({len(diffs)})</h2>'
-                f'<ul class="differences">{"".join(items)}</ul>')
+        for names, outcomes in groups:
+            parts = "".join(
+                f'<li><span class="s-{st}">{_e(", ".join(kids))}: '
+                f'{STATUS_LABEL.get(st, st)}</span>{": " + _e(why) if why else ""}</li>'
+                for kids, st, why in outcomes)
+            links = ", ".join(self._case_ref(n) for n in names)
+            items.append(f"<li>{links}<ul>{parts}</ul></li>")
+        n = len(self.differences())
+        return (f'<h2 id="differences">Differences between kernels ({n} cases, {len(groups)} '
+                f'patterns)</h2><ul class="differences">{"".join(items)}</ul>')
 
     def _case_ref(self, case: str) -> str:
         """A link to the case's matrix row, plain text when it is not in this run."""

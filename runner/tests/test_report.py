@@ -169,3 +169,19 @@ def test_checks_of_expected_listed(tmp_path):
     assert "no expected/ entry covers mystery_case" in text
     assert "no case named no_such_case" in text and "'since forever' is not a version range" in text
     assert 'id="checks"' in page.read_text()
+
+
+def test_differences_grouped_by_behaviour():
+    from runner.report import Report
+
+    def k(kid, **cases):
+        return {"id": kid, "release": "6.12.1", "cases": {
+            n: {"status": st, "reason": "F absent: x" if st == "skip" else "", "subtests": []}
+            for n, st in cases.items()}}
+    rep = Report({"kernels": [k("old", a="skip", b="skip", c="fail", d="pass"),
+                              k("new", a="pass", b="pass", c="pass", d="pass"),
+                              k("short", a="pass", b="pass")]}, None)
+    groups = rep.difference_groups()
+    assert groups == [(["a", "b"], [(["old"], "skip", "F absent: x"), (["new", "short"], "pass", "")]),
+                      (["c"], [(["old"], "fail", ""), (["new"], "pass", "")])]
+    assert "d" not in rep.differences()  # absent on 'short' is no difference
