@@ -415,7 +415,10 @@ ul.attention li.v-regression{color:#b71c1c} ul.attention li.v-xpass{color:#6a1b9
 .legend span{padding:1px 5px;margin-right:2px}
 .legend .v-regression{outline:2px solid #d50000}.legend .v-xpass{outline:2px solid #6a1b9a}.legend .v-unknown{outline:2px dashed #777}
 pre{background:#f7f7f7;padding:.4em;overflow-x:auto;font-size:.85em;margin:.2em 0 .8em}
-td.source{font-size:.85em;color:#555;max-width:28em} .allgood{color:#1b5e20;font-weight:bold}
+td.source{font-size:.85em;color:#555} .allgood{color:#1b5e20;font-weight:bold}
+table.errata{width:100%;table-layout:fixed} table.errata td{overflow-wrap:anywhere}
+table.errata th:nth-child(1){width:16%} table.errata th:nth-child(2){width:7%}
+table.errata th:nth-child(5){width:7%} table.errata th:nth-child(6){width:12%}
 """
 
 
