@@ -57,7 +57,11 @@ class GateResult:
 
     def text(self) -> str:
         out = [f"baseline:  {self.baseline}", f"candidate: {self.candidate}"]
-        out += [d.line() for d in self.differences]
+        quiet = [d for d in self.differences if d.kind == "new case" and not d.regression]
+        out += [d.line() for d in self.differences if d not in quiet]
+        if quiet:  # cases the baseline did not run that pass or skip: one line, not dozens
+            out.append(f"{'change':10} {'new cases':16} {len(quiet)} only in the candidate, "
+                       f"passing or skipping: {', '.join(d.case for d in quiet)}")
         n = sum(d.regression for d in self.differences)
         verdict = f"REGRESSION ({n} difference(s))" if n else "no regression"
         out.append(f"{len(self.differences)} difference(s), {self.same} case(s) unchanged: "

@@ -94,3 +94,10 @@ def test_saved_baseline_entry(tmp_path):
     assert main(["--baseline", f"{s}:6.12", "--save", str(p)]) == 0
     assert load_kernel(str(p))["cases"]["x"]["status"] == "pass"
     assert main(["--baseline", str(p), "--candidate", f"{s}:7.3"]) == 1
+
+
+def test_new_passing_cases_are_one_line():
+    r = compare(k("a", x="pass"), k("b", x="pass", y="pass", z="skip", w="fail"))
+    text = r.text()
+    assert "2 only in the candidate, passing or skipping: y, z" in text
+    assert "REGRESSION new case         w: - -> fail" in text
