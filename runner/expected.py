@@ -364,7 +364,8 @@ def judge(kernel_release: str, proc_version: str | None, case, expectations: Exp
                            f"covers it, and only an entry naming a known bug excuses a {status}")
         return Verdict("unknown", f"no expected/ entry covers {name}; it gave {status} on {v}: "
                        f"add one")
-    verdict = _against(name, status, reason, _attr(case, "subtests") or [], v, entry)
+    verdict = _against(name, status, reason, _attr(case, "subtests") or [], v, entry,
+                       expectations.features)
     if verdict.kind == "ok" and status == "pass":
         verdict = _subtest_skips(name, _attr(case, "subtests") or [], v, expectations) or verdict
     if expectations.known_series and v.series not in expectations.known_series:
@@ -404,7 +405,17 @@ def _since(entry: Entry, v: KernelVersion) -> bool | None:
     return None if c is None else c >= 0
 
 
-def _against(name, status, reason, subtests, v: KernelVersion, e: Entry) -> Verdict:
+def _too_new(reason: str, v: KernelVersion, features: dict[str, str]) -> tuple[str, str] | None:
+    """(feature, since) when a skip reason names a feature that arrived after version v."""
+    m = _ABSENT.match(reason or "")
+    since = features.get(m.group(1)) if m else None
+    if since and _compare(v, _bound(since)) is not None and _compare(v, _bound(since)) < 0:
+        return m.group(1), since
+    return None
+
+
+def _against(name, status, reason, subtests, v: KernelVersion, e: Entry,
+             features: dict[str, str] | None = None) -> Verdict:
     feat = e.feature or "the feature"
     got = f"{status}" + (f" ({reason})" if reason else "")
     if status == "notrun":
@@ -418,6 +429,10 @@ def _against(name, status, reason, subtests, v: KernelVersion, e: Entry) -> Verd
         if status == "skip":
             if _absent_reason(reason, e.feature):
                 return Verdict("ok", f"{name} skips on {v}: {feat} absent before {e.since} "
+                               f"(version and probe agree)", e, "skip", "version")
+            other = _too_new(reason, v, features or {})
+            if other:
+                return Verdict("ok", f"{name} skips on {v}: {other[0]} absent before {other[1]} "
                                f"(version and probe agree)", e, "skip", "version")
             return Verdict("regression", f"{name} on {v} should skip because {feat} is absent "
                            f"before {e.since} ({e.where}), but skipped for another reason: "
@@ -434,6 +449,12 @@ def _against(name, status, reason, subtests, v: KernelVersion, e: Entry) -> Verd
         if status == "pass":
             note = f"; asserts kernels, not the page: erratum of {e.erratum}" if e.erratum else ""
             return Verdict("ok", f"{name} passes on {v}{note}", e, "pass", decided)
+        # A feature-gated entry also accepts a skip for a second, newer feature the case
+        # needs; an entry without one claims the case runs, full stop.
+        other = _too_new(reason, v, features or {}) if status == "skip" and e.feature else None
+        if other:
+            return Verdict("ok", f"{name} skips on {v}: {other[0]} absent before {other[1]} "
+                           f"(version and probe agree)", e, "skip", "version")
         if status == "skip":
             return Verdict("regression", f"{name} skipped on {v} where {e.where} expects it to "
                            f"run{f' ({feat} since {e.since})' if e.since else ''}: {reason}",

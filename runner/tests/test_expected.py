@@ -248,3 +248,11 @@ def test_subtest_skip_for_a_present_feature_is_a_regression(exp):
     bad = judge("7.3.4+deb13-amd64", None, case("clone_src_empty", "pass", "", subs), exp)
     assert bad.kind == "regression" and "clone.explicit_nr_is_enxio" in bad.message
     assert exp.features["IORING_REGISTER_RING_FDS"] == "5.18"
+
+
+def test_skip_for_a_second_newer_feature_is_ok(exp):
+    ring = "IORING_REGISTER_PBUF_RING absent: a well-formed IORING_REGISTER_PBUF_RING returned EINVAL"
+    v = judge("5.10.200", None, case("provide_legacy_after_ring", "skip", ring), exp)
+    assert v.kind != "regression" and "PBUF_RING absent before 5.19" in v.message
+    v = judge("6.12.107", None, case("provide_legacy_after_ring", "skip", ring), exp)
+    assert v.kind == "regression"  # the ring exists since 5.19
