@@ -10,6 +10,10 @@ printed its result into a crash, so a dead kernel never reads as a pass.
     for line in console: done = p.feed(line)       # CaseResults completed by that line
     run = p.finish(expected_cases, end_reason)      # ConsoleRun
 or  run = parse_console(text, expected_cases, end_reason)
+
+A case feed() returned can still turn into a fail or crash: a kernel report printed after its
+result line and before the next case starts is blamed on it (io_uring tears rings down in a
+workqueue), and the CaseResult is updated in place. Read final statuses from finish().
 """
 from __future__ import annotations
 
