@@ -10,7 +10,8 @@ expected/*.toml (errata/ aside) hold entries like
     feature = "IORING_REGISTER_CLONE_BUFFERS"   # ... with the probe's "<feature> absent: ..."
     kernels = ">=6.12,<6.12.20"         # optional: where the entry applies (default everywhere)
     failing = ["fixture.variant.*"]     # known bug: the subtests that fail (optional)
-    bug = "what is wrong"               # known bug (outcome fail/crash/timeout)
+    bug = "what is wrong"               # known bug (outcome fail/crash/timeout), or
+    difference = "older behaviour"      # ... a known difference that is no defect
     fixed_by = "commit 0123abcd (io_uring/rsrc: ...)"
     erratum = "io_uring_clone_buffers(3)"   # the case asserts kernels, not this page
     why = "free text"
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 OUTCOMES = ("pass", "skip", "fail", "crash", "timeout")
-ENTRY_KEYS = {"id", "cases", "outcome", "since", "feature", "kernels", "failing", "bug",
+ENTRY_KEYS = {"id", "cases", "outcome", "since", "feature", "kernels", "failing", "bug", "difference",
               "fixed_by", "erratum", "why"}
 VERDICTS = ("ok", "regression", "xpass", "unknown")
 # Results no kernel or missing expectation excuses (only a known-bug entry does).
@@ -166,6 +167,7 @@ class Entry:
     kernels: VersionRange | None = None
     failing: list[str] = field(default_factory=list)
     bug: str | None = None
+    difference: str | None = None  # like bug, for an older behaviour rather than a defect
     fixed_by: str | None = None
     erratum: str | None = None
     why: str | None = None
@@ -229,13 +231,16 @@ def _entry(raw: dict, where: str, order: int) -> Entry:
             _bound(raw["since"])
     except ValueError as exc:
         raise ExpectationError(f"{where}: {exc}") from None
-    if outcome in ("fail", "crash", "timeout") and not raw.get("bug"):
-        raise ExpectationError(f"{where}: an expected {outcome} needs 'bug' saying what is wrong")
+    if outcome in ("fail", "crash", "timeout") and not (raw.get("bug") or raw.get("difference")):
+        raise ExpectationError(f"{where}: an expected {outcome} needs 'bug' (or 'difference') "
+                               f"saying what is wrong")
     if raw.get("id"):
         where = f"{where} (id {raw['id']})"
+    # Multi-line TOML strings read as one line in verdict messages.
+    raw = {k: " ".join(v.split()) if isinstance(v, str) else v for k, v in raw.items()}
     return Entry(where=where, cases=list(cases), outcome=outcome, since=raw.get("since"),
                  feature=raw.get("feature"), kernels=kernels, failing=list(raw.get("failing", [])),
-                 bug=raw.get("bug"), fixed_by=raw.get("fixed_by"), erratum=raw.get("erratum"),
+                 bug=raw.get("bug"), difference=raw.get("difference"), fixed_by=raw.get("fixed_by"), erratum=raw.get("erratum"),
                  why=raw.get("why"), id=raw.get("id"), order=order)
 
 
@@ -471,7 +476,8 @@ def _against(name, status, reason, subtests, v: KernelVersion, e: Entry,
         return Verdict("regression", f"{name} {got} on {v}; {e.where} expects skip", e, "skip",
                        "entry")
     # A known bug.
-    bug = f"known bug: {e.bug}" + (f", fixed by {e.fixed_by}" if e.fixed_by else "")
+    bug = (f"known bug: {e.bug}" if e.bug else f"known difference: {e.difference}") + (
+        f", fixed by {e.fixed_by}" if e.fixed_by else "")
     if status == "pass":
         return Verdict("xpass", f"{name} PASSES on {v} but {e.where} expects {e.outcome} "
                        f"({bug}): update that entry's kernels range", e, e.outcome, "entry")
@@ -486,7 +492,7 @@ def _against(name, status, reason, subtests, v: KernelVersion, e: Entry,
             return Verdict("regression", f"{name} on {v} fails in {', '.join(other)}, beyond "
                            f"the known bug of {e.where} ({', '.join(e.failing)})", e, e.outcome,
                            "entry")
-    return Verdict("ok", f"{name} {status} on {v} as expected: {bug}", e, e.outcome, "entry",
+    return Verdict("ok", f"{name} {status} on {v} as {e.where} expects: {bug}", e, e.outcome, "entry",
                    known_bug=True)
 
 

@@ -256,3 +256,15 @@ def test_skip_for_a_second_newer_feature_is_ok(exp):
     assert v.kind != "regression" and "PBUF_RING absent before 5.19" in v.message
     v = judge("6.12.107", None, case("provide_legacy_after_ring", "skip", ring), exp)
     assert v.kind == "regression"  # the ring exists since 5.19
+
+
+def test_real_61_guest_known_differences(exp):
+    # boot.sh 6.1: clone absent, two provide cases show 6.1's known differences.
+    run = parse_console((DATA / "guest61_real.log").read_text(), None)
+    verdicts = {n: judge(run.release, run.proc_version, c, exp) for n, c in run.cases.items()}
+    assert all(v.kind == "ok" for v in verdicts.values()), [str(v) for v in verdicts.values()
+                                                            if v.kind != "ok"]
+    assert verdicts["provide_remove_unknown_group"].known_bug
+    assert "provide-61-low-group-array" in verdicts["provide_remove_unknown_group"].message
+    assert "known difference" in verdicts["provide_group_capacity"].message
+    assert "\n" not in verdicts["provide_group_capacity"].message
