@@ -193,18 +193,22 @@ class Report:
             md.append(f"- **{c.verdict.kind.upper()}** {c.case} on {c.kernel}: "
                       f"{_md(c.verdict.message)}")
         md += ["", "## Behaviour x kernel", "",
-               "| case | behaviour | " + " | ".join(k["id"] for k in self.kernels) + " |",
-               "|---|---|" + "---|" * len(self.kernels)]
+               "| case | " + ("behaviour | " if self.show_behaviour else "")
+               + " | ".join(k["id"] for k in self.kernels) + " |",
+               "|---|" + ("---|" if self.show_behaviour else "") + "---|" * len(self.kernels)]
         for name in self.cases:
-            row = [name, _md(self.behaviour.get(name, ""))]
+            row = [name] + ([_md(self.behaviour.get(name, ""))] if self.show_behaviour else [])
             for k in self.kernels:
                 cell = self.cells[(name, k["id"])]
                 mark = {"regression": " ✗", "xpass": " ⚑", "unknown": " ?"}.get(
                     cell.verdict.kind if cell.verdict else "", "")
+                if cell.verdict is not None and cell.verdict.known_bug:
+                    mark = " (known)"
                 row.append(STATUS_LABEL.get(cell.status, cell.status) + mark)
             md.append("| " + " | ".join(row) + " |")
         md.append("")
-        md.append("✗ regression, ⚑ XPASS (update expected/), ? no expectation or unknown kernel.")
+        md.append("✗ regression, ⚑ XPASS (update expected/), ? no expectation or unknown kernel, "
+                  "(known) a known bug or difference reproduced.")
         md += ["", "## Differences between kernels", ""]
         groups = self.difference_groups()
         if not groups:

@@ -185,3 +185,4 @@ def test_differences_grouped_by_behaviour():
     assert groups == [(["a", "b"], [(["old"], "skip", "F absent: x"), (["new", "short"], "pass", "")]),
                       (["c"], [(["old"], "fail", ""), (["new"], "pass", "")])]
     assert "d" not in rep.differences()  # absent on 'short' is no difference
+    assert "| case | old | new | short |" in rep.markdown()  # no behaviour column without tables
