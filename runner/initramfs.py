@@ -20,7 +20,20 @@ GUEST_INIT = Path(__file__).resolve().parent / "guest" / "init"
 # Debian's busybox-static, fetched through scripts/papt so every machine uses the same one.
 # Falls back to the newest served if this one is gone, then to /bin/busybox if static.
 BUSYBOX_PKG = "busybox-static"
-BUSYBOX_VERSION = os.environ.get("UBC_BUSYBOX_VERSION", "1:1.35.0-4+deb12u1+b1")
+
+
+def _pinned_busybox() -> str:
+    """UBC_BUSYBOX_VERSION, else BUSYBOX_VERSION= in deps.conf, else bookworm's."""
+    v = os.environ.get("UBC_BUSYBOX_VERSION")
+    conf = Path(__file__).resolve().parents[1] / "deps.conf"
+    if not v and conf.exists():
+        for line in conf.read_text().splitlines():
+            if line.startswith("BUSYBOX_VERSION="):
+                v = line.split("=", 1)[1].strip().strip('"')
+    return v or "1:1.35.0-4+deb12u1+b1"
+
+
+BUSYBOX_VERSION = _pinned_busybox()
 
 
 class CpioWriter:

@@ -138,13 +138,21 @@ class Matrix:
                 while d in used:
                     d += "_"
                 used.add(d)
-                kr = session.KernelRun(spec, self.selected[spec], opts, self.results / d,
-                                       self.rootfs, say=self.say)
-                self.runs[spec] = kr
-                self.futures[spec] = self.pool.submit(kr.run)
+                self.runs[spec] = session.KernelRun(spec, self.selected[spec], opts, self.results / d,
+                                                    self.rootfs, say=self.say)
+
+    def submit_upto(self, spec: str) -> None:
+        """Start `spec` and the next jobs-1 kernels, no more: with -x nothing boots in vain."""
+        order = list(self.runs)
+        i = order.index(spec)
+        with self.lock:
+            for s in order[i:i + self.jobs]:
+                if s not in self.futures:
+                    self.futures[s] = self.pool.submit(self.runs[s].run)
 
     def result(self, spec: str) -> session.KernelRun:
         self.start()
+        self.submit_upto(spec)
         f = self.futures[spec]
         while True:
             try:
@@ -155,12 +163,14 @@ class Matrix:
         self.flush()
         return kr
 
-    def finish(self) -> None:
+    def finish(self, interrupted: bool = False) -> None:
         if self.pool is not None:
+            if interrupted:  # Ctrl-C: do not wait for VMs still booting
+                qemu.kill_running()
             self.pool.shutdown(wait=True, cancel_futures=True)
         if not self.runs:
             return
-        done = [kr for s, kr in self.runs.items() if self.futures[s].done()
+        done = [kr for s, kr in self.runs.items() if s in self.futures and self.futures[s].done()
                 and not self.futures[s].cancelled() and self.futures[s].exception() is None]
         versions = session.versions_lines(self.opts.build,
                                           [self.rootfs.busybox] if self.rootfs and self.rootfs.busybox else [])
@@ -280,7 +290,7 @@ def pytest_collection_finish(session):
 def pytest_sessionfinish(session, exitstatus):
     m = _matrix(session.config)
     if m is not None:
-        m.finish()
+        m.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         m.flush()
 
 

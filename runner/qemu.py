@@ -13,6 +13,7 @@ import select
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,8 @@ def run(cmd: list[str], deadline: float, silence: float,
     with tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=errf, start_new_session=True)
+        with _running_lock:
+            _running.add(proc)
         if on_spawn:
             on_spawn(proc)
         fd = proc.stdout.fileno()
@@ -148,6 +151,8 @@ def run(cmd: list[str], deadline: float, silence: float,
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             b.exit_code = proc.wait()
+        with _running_lock:
+            _running.discard(proc)
         try:  # whatever is left of its process group
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -160,6 +165,21 @@ def run(cmd: list[str], deadline: float, silence: float,
     b.seconds = round(time.monotonic() - t0, 2)
     b.end_reason = end_reason(b.exit_code, b.console, timed_out)
     return b
+
+
+_running: set = set()
+_running_lock = threading.Lock()
+
+
+def kill_running() -> None:
+    """Kill every VM this process started that is still running (Ctrl-C)."""
+    with _running_lock:
+        procs = list(_running)
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 _accel_cache: dict[str, str] = {}
