@@ -516,3 +516,45 @@ def plugin_judge(expectations: Expectations):
             return "failed", str(v)
         return "skipped", str(v)
     return _judge
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python3 -m runner.expected [--expected DIR] [--all] FILE...: judge console/KTAP logs
+    (boot.sh or ./run_tests.sh output) or summary.json files against expected/. Prints the
+    verdicts that are not ok (all with --all); exit 1 on a regression or XPASS."""
+    import argparse
+    import json
+    import sys
+
+    from runner.ktap import parse_console
+    ap = argparse.ArgumentParser(prog="python3 -m runner.expected",
+                                 description="judge logs or summaries against expected/")
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--expected", default=str(Path(__file__).resolve().parents[1] / "expected"))
+    ap.add_argument("--all", action="store_true", help="print ok verdicts too")
+    a = ap.parse_args(argv)
+    exp = load_expectations(a.expected)
+    bad = 0
+    for f in a.files:
+        text = Path(f).read_text(errors="replace")
+        try:
+            kernels = json.loads(text)["kernels"]
+            runs = [(k["id"], k.get("release"), k.get("proc_version"),
+                     [dict(c, name=n) for n, c in k["cases"].items()]) for k in kernels]
+        except (ValueError, KeyError, TypeError):
+            run = parse_console(text, None)
+            runs = [(f, run.release, run.proc_version, list(run.cases.values()))]
+        for label, release, proc, cases in runs:
+            counts: dict[str, int] = {}
+            for c in cases:
+                v = judge(release or "", proc, c, exp)
+                counts[v.kind] = counts.get(v.kind, 0) + 1
+                bad += v.kind in ("regression", "xpass")
+                if a.all or v.kind != "ok" or v.known_bug:
+                    print(f"{label}: {v}")
+            print(f"{label}: {release}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

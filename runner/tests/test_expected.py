@@ -268,3 +268,11 @@ def test_real_61_guest_known_differences(exp):
     assert "provide-61-low-group-array" in verdicts["provide_remove_unknown_group"].message
     assert "known difference" in verdicts["provide_group_capacity"].message
     assert "\n" not in verdicts["provide_group_capacity"].message
+
+
+def test_cli_judges_logs(capsys):
+    from runner.expected import main
+    assert main([str(DATA / "guest61_real.log")]) == 0
+    assert "45 ok" in capsys.readouterr().out
+    assert main([str(DATA / "host_run_mixed.log")]) == 1  # provide_nr_bounds failed then
+    assert "REGRESSION: provide_nr_bounds" in capsys.readouterr().out
