@@ -245,6 +245,10 @@ class CaseItem(pytest.Item):
         if outcome == "failed":
             raise CaseFailed(message)
 
+    def reportinfo(self):
+        # The failure header; not a suffix of the nodeid, or pytest would print 6.1 as 6::1.
+        return self.path, None, f"{self.case} on {self.spec}"
+
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseFailed):
             return str(excinfo.value)

@@ -4,7 +4,8 @@
 flavour); a TCG boot takes 5-15 s on an idle 2-core machine.
 
 Also proves that a kernel panic (runner/tests/guest/crash_sysrq) and a VM killed mid-run are
-reported as a failure of the case that was running, with every other result kept.
+reported as a failure of the case that was running, with every other result kept, and that a
+case which says ok but taints the kernel (runner/tests/guest/taint_user) fails.
 """
 import json
 import os
@@ -20,6 +21,7 @@ from runner import qemu, session
 
 TOP = Path(__file__).resolve().parents[2]
 CRASH_CASE = Path(__file__).resolve().parent / "guest" / "crash_sysrq"
+TAINT_CASE = Path(__file__).resolve().parent / "guest" / "taint_user"
 KERNELS = os.environ.get("UBC_E2E_KERNELS", "6.1 7.3").split()
 BUILT = sorted(p.name for p in (TOP / "build" / "bin").glob("*") if p.name != "run-cases.sh") \
     if (TOP / "build" / "bin").is_dir() else []
@@ -33,11 +35,11 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def matrix_run(tmp_path_factory):
-    """One `python3 -m runner` over the e2e kernels, every built case plus the crash case,
-    two kernels in parallel."""
+    """One `python3 -m runner` over the e2e kernels, every built case plus the crash and taint
+    cases, two kernels in parallel."""
     results = tmp_path_factory.mktemp("results")
     args = [sys.executable, "-m", "runner", "--results", str(results), "-j", "2",
-            "--extra-binary", str(CRASH_CASE)]
+            "--extra-binary", str(CRASH_CASE), "--extra-binary", str(TAINT_CASE)]
     for k in KERNELS:
         args += ["--kernel", k]
     cp = subprocess.run(args, cwd=TOP, capture_output=True, text=True, timeout=3000)
@@ -64,7 +66,7 @@ def test_every_kernel_booted_and_every_case_has_a_result(matrix_run):
         assert k["accel"] in ("tcg", "kvm") and k["boot_seconds"] > 0
         assert f"Debian {kid}." in k["proc_version"], k["proc_version"]
         assert (results / k["console_log"]).is_file()
-        assert set(k["cases"]) == set(BUILT) | {"crash_sysrq"}
+        assert set(k["cases"]) == set(BUILT) | {"crash_sysrq", "taint_user"}
         notrun = {n: c for n, c in k["cases"].items() if c["status"] == "notrun"}
         assert not notrun, f"{kid}: {notrun}"
         assert f"[{kid}] booting" in cp.stdout and f"[{kid}] {k['release']}:" in cp.stdout
@@ -91,10 +93,18 @@ def test_junit_has_one_testcase_per_kernel_and_case(matrix_run):
     root = ET.parse(results / "junit.xml").getroot()
     cases = root.iter("testcase")
     names = {(c.get("classname"), c.get("name")) for c in cases}
-    assert len(names) == len(KERNELS) * (len(BUILT) + 1)
+    assert len(names) == len(KERNELS) * (len(BUILT) + 2)
     failed = [c for c in root.iter("testcase") if c.find("failure") is not None and c.get("name") == "crash_sysrq"]
     assert len(failed) == len(KERNELS)
     assert "sysrq triggered crash" in failed[0].find("failure").get("message", "") + (failed[0].find("failure").text or "")
+
+
+def test_taint_during_a_case_fails_it(matrix_run):
+    _, _, summary = matrix_run
+    for kid, k in by_id(summary).items():
+        t = k["cases"]["taint_user"]
+        assert t["status"] == "fail" and "taint changed: 0 -> 64 after taint_user" in t["reason"], (kid, t)
+        assert [s["status"] for s in t["subtests"]] == ["pass"]  # its own KTAP said ok
 
 
 @pytest.mark.skipif("6.1" not in KERNELS, reason="6.1 not in UBC_E2E_KERNELS")
