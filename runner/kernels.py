@@ -117,7 +117,11 @@ def available(refresh: bool = False) -> list[Package]:
     stamp = cache_dir() / "apt" / "lists" / ".updated"
     # papt refreshes the lists once a day; skip even asking it (3 s) while they are fresh.
     if not stamp.exists() or time.time() - stamp.stat().st_mtime > 86400:
-        papt("update")
+        try:
+            papt("update")
+        except KernelError:
+            if not index.exists():
+                raise  # offline with nothing known: say so; otherwise use what we have
     key = str(stamp.stat().st_mtime) if stamp.exists() else ""
     if not refresh and index.exists():
         try:

@@ -183,6 +183,7 @@ def kill_running() -> None:
 
 
 _accel_cache: dict[str, str] = {}
+_accel_lock = threading.Lock()
 ACCEL_TTL = 24 * 3600  # a probe verdict is reused for a day (a failing probe costs its timeout)
 
 
@@ -205,6 +206,11 @@ def detect_accel(image: Path, initrd: Path, machine: str = "pc", timeout: float 
     """('kvm' | 'tcg', why). KVM only counts if a real short boot reaches the guest's init:
     on nested hypervisors /dev/kvm exists but guests abort, hang or crawl. The verdict is
     kept in memory and, for a day, in cache_file (same QEMU, host kernel and CPU)."""
+    with _accel_lock:  # kernels booting in parallel share one probe
+        return _detect_accel(image, initrd, machine, timeout, cache_file)
+
+
+def _detect_accel(image, initrd, machine, timeout, cache_file) -> tuple[str, str]:
     if "accel" in _accel_cache:
         return _accel_cache["accel"], _accel_cache["why"]
     if not kvm_usable():
