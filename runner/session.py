@@ -392,6 +392,10 @@ def main(argv: list[str]) -> int:
             return orig(cmd, deadline, silence, on_line=on_line, log=Tee())
         qemu.run = run_echo
         kr.run()
+        if kr.runs and not any(l.startswith("KTAP version") for b in kr.runs for l in b.console):
+            print("# no KTAP on the console; its last lines:", file=sys.stderr)
+            for line in kr.runs[-1].console[-30:]:
+                print(line, file=sys.stderr)
         if kr.accel == "host":
             print(kr.console_log.read_text(), end="")
         if kr.error:
