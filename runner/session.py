@@ -158,9 +158,12 @@ class KernelRun:
     """Everything about one requested kernel: resolution, boots, results, summary entry."""
 
     def __init__(self, spec: str, cases: list[str], opts: Options, outdir: Path,
-                 rootfs: Initramfs | None, say: Callable[[str], None] = lambda s: None):
+                 rootfs: Initramfs | None, say: Callable[[str], None] = lambda s: None,
+                 echo: Callable[[str | None], None] | None = None):
+        """say: progress lines. echo: every console line as it arrives (None when a boot
+        starts), for runner.session's live output."""
         self.spec, self.cases, self.opts, self.outdir = spec, list(cases), opts, outdir
-        self.rootfs, self.say = rootfs, say
+        self.rootfs, self.say, self.echo = rootfs, say, echo
         self.kernel: kernels.Kernel | None = None
         self.accel = ""
         self.accel_why = ""
@@ -172,8 +175,19 @@ class KernelRun:
         self.ktap_file = outdir / "ktap.txt"
 
     # The boot function handed to run_cases for QEMU.
+    def _tee(self, on_line):
+        if self.echo is None:
+            return on_line
+        self.echo(None)
+
+        def both(line: str):
+            self.echo(line)
+            on_line(line)
+        return both
+
     def _qemu_boot(self, image: Path, initrd: Path, order: list[str], log):
         def boot(remaining: list[str], on_line):
+            on_line = self._tee(on_line)
             idx = [order.index(c) + 1 for c in remaining]
             append = qemu.cmdline(timeout=self.opts.case_timeout, extra=self.opts.extra_append)
             if len(idx) < len(order):
@@ -199,6 +213,7 @@ class KernelRun:
 
     def _host_boot(self, log):
         def boot(remaining: list[str], on_line):
+            on_line = self._tee(on_line)
             extra = {p.name: p for p in self.opts.extra_binaries}
             bins = [extra.get(c) or self.opts.build / "bin" / c for c in remaining]
             cmd = ["sh", str(self.opts.build / "bin" / "run-cases.sh"), "-t",
@@ -367,37 +382,21 @@ def main(argv: list[str]) -> int:
     try:
         seen = {"start": a.all_console}
 
-        class Echo:
-            def write(self, s):
-                for line in s.splitlines():
-                    if line.startswith("KTAP version"):
-                        seen["start"] = True
-                    if seen["start"] and not line.startswith("### ubc-runner"):
-                        print(line, flush=True)
-            def flush(self):
-                pass
+        def echo(line: str | None) -> None:
+            if line is None:  # a new boot: its console from its KTAP on
+                seen["start"] = a.all_console
+                return
+            if line.startswith("KTAP version"):
+                seen["start"] = True
+            if seen["start"]:
+                print(line, flush=True)
         kr = KernelRun(a.kernel, cases, opts, out, Initramfs(opts, cases, work),
-                       say=lambda s: print("# " + s, file=sys.stderr, flush=True))
-        orig = qemu.run
-
-        def run_echo(cmd, deadline, silence, on_line=None, log=None):
-            seen["start"] = a.all_console
-
-            class Tee:
-                def write(self, s):
-                    log.write(s)
-                    Echo().write(s)
-                def flush(self):
-                    log.flush()
-            return orig(cmd, deadline, silence, on_line=on_line, log=Tee())
-        qemu.run = run_echo
+                       say=lambda s: print("# " + s, file=sys.stderr, flush=True), echo=echo)
         kr.run()
         if kr.runs and not any(l.startswith("KTAP version") for b in kr.runs for l in b.console):
             print("# no KTAP on the console; its last lines:", file=sys.stderr)
             for line in kr.runs[-1].console[-30:]:
                 print(line, file=sys.stderr)
-        if kr.accel == "host":
-            print(kr.console_log.read_text(), end="")
         if kr.error:
             print(f"runner.session: {kr.error}", file=sys.stderr)
             return 2
