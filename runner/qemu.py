@@ -24,8 +24,10 @@ DONE_MARK = "# ubc-guest: done"
 START_MARK = "# ubc-guest: start"
 ALIVE_MARK = "# ubc-guest: alive"
 # loglevel=5 keeps KERN_WARNING and worse (WARN, Oops, BUG, panic, lockups, KASAN...) on the
-# console, interleaved with the KTAP lines; the parser tells the two apart.
-BASE_CMDLINE = ("console=ttyS0 loglevel=5 panic=-1 mitigations=off "
+# console, interleaved with the KTAP lines; the parser tells the two apart. oops=panic: after
+# an Oops the kernel is not trusted any more, so the boot ends (panic=-1 + -no-reboot) and the
+# cases left run in a fresh one. mitigations=off cryptomgr.notests: faster TCG boots.
+BASE_CMDLINE = ("console=ttyS0 loglevel=5 panic=-1 oops=panic mitigations=off "
                 "cryptomgr.notests nokaslr tsc=reliable rdinit=/init")
 
 

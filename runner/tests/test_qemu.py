@@ -26,7 +26,7 @@ def test_command_line_tcg():
     assert cmd[cmd.index("-serial") + 1] == "stdio"
     assert "name=etc/sercon-port,string=0" in cmd
     append = cmd[cmd.index("-append") + 1].split()
-    for word in ("console=ttyS0", "panic=-1", "loglevel=5", "mitigations=off",
+    for word in ("console=ttyS0", "panic=-1", "oops=panic", "loglevel=5", "mitigations=off",
                  "cryptomgr.notests", "rdinit=/init", "ubc.timeout=30"):
         assert word in append
 
