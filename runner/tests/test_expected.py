@@ -276,3 +276,12 @@ def test_cli_judges_logs(capsys):
     assert "45 ok" in capsys.readouterr().out
     assert main([str(DATA / "host_run_mixed.log")]) == 1  # provide_nr_bounds failed then
     assert "REGRESSION: provide_nr_bounds" in capsys.readouterr().out
+
+
+def test_every_probe_has_a_feature_release(exp):
+    # A probe's name is what SKIP reasons carry; expected/ must know when each arrived.
+    import re
+    src = (TOP / "harness" / "ubc_probe.c").read_text()
+    names = re.findall(r'\[UBC_F_\w+\]\s*=\s*"([^"]+)"', src)
+    assert names
+    assert [n for n in names if n not in exp.features] == []
