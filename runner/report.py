@@ -403,8 +403,8 @@ h1{font-size:1.5em;margin:0 0 .3em} h2{font-size:1.2em;margin-top:1.6em;border-b
 nav a{margin-right:1em} table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 thead th{background:#f0f0f0;position:sticky;top:0} td.num{text-align:right}
-.matrix td{text-align:center;white-space:nowrap;min-width:5.5em}
-.matrix td.behaviour{text-align:left;white-space:normal;max-width:32em;color:#444}
+.matrix td{text-align:center;white-space:nowrap;min-width:4.2em}
+.matrix td.behaviour{text-align:left;white-space:normal;min-width:14em;max-width:22em;color:#444;font-size:.85em}
 .matrix th.case{font-family:monospace;white-space:nowrap}
 tr.group th{background:#e8eaf6;font-size:1.05em} tr.sub th.subname{font-family:monospace;font-weight:normal;padding-left:2em;color:#555}
 tr.sub td{font-size:.85em}
