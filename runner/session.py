@@ -29,7 +29,7 @@ class Options:
     case_timeout: int = int(os.environ.get("UBC_CASE_TIMEOUT", "120"))  # per binary, in guest
     accel: str = "auto"           # auto | tcg | kvm
     machine: str = "pc"
-    memory: str = "512M"
+    memory: str = ""              # "" = 512M, more for a big initramfs (see guest_memory)
     smp: int = 1
     boot_allowance: float = 0.0   # seconds for boot + teardown; 0 = by accelerator
     max_boots: int = 0            # 0 = one per case + 1
@@ -110,6 +110,12 @@ def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
 
 
 # -- one kernel --------------------------------------------------------------------------------
+
+def guest_memory(initrd: Path) -> str:
+    """The initramfs lives in RAM twice while it is unpacked: leave room for the cases."""
+    mb = initrd.stat().st_size >> 20
+    return f"{max(512, 256 + 3 * mb)}M"
+
 
 def safe_name(kernel_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9.+_-]+", "_", kernel_id.strip("/")) or "kernel"
@@ -193,7 +199,7 @@ class KernelRun:
             if len(idx) < len(order):
                 append += f" ubc.only={ranges(idx)}"
             cmd = qemu.command(image, initrd, append, accel=self.accel, machine=self.opts.machine,
-                               memory=self.opts.memory, smp=self.opts.smp)
+                               memory=self.opts.memory or guest_memory(initrd), smp=self.opts.smp)
             allow = self.opts.allowance(self.accel)
             deadline = allow + len(remaining) * (self.opts.case_timeout + 5)
             silence = max(allow, self.opts.case_timeout + 30)
