@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -102,6 +103,12 @@ def main(argv: list[str]) -> int:
         args += ["-k", a.keyword]
     args += ["-v"] * a.verbose
     import pytest
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    # SIGTERM ends the run like Ctrl-C: results so far are written and the VMs (which run in
+    # their own sessions, out of reach of the terminal's signals) are killed.
+    signal.signal(signal.SIGTERM, interrupt)
     return int(pytest.main(args))
 
 

@@ -95,6 +95,9 @@ def run(cmd: list[str], deadline: float, silence: float,
     whole run exceeds `deadline` seconds or the console stays silent for `silence` seconds.
     on_spawn gets the process (the tests use it to kill a VM mid-run)."""
     b = Boot(command=cmd)
+    if _stopping.is_set():
+        b.end_reason = "interrupted"
+        return b
     t0 = time.monotonic()
     with tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -173,8 +176,12 @@ _running: set = set()
 _running_lock = threading.Lock()
 
 
+_stopping = threading.Event()
+
+
 def kill_running() -> None:
-    """Kill every VM this process started that is still running (Ctrl-C)."""
+    """Kill every VM this process started that is still running, and start no more (Ctrl-C)."""
+    _stopping.set()
     with _running_lock:
         procs = list(_running)
     for p in procs:

@@ -208,6 +208,9 @@ class KernelRun:
                       f"{' '.join(cmd)}\n")
             log.flush()
             b = qemu.run(cmd, deadline, silence, on_line=on_line, log=log)
+            if b.end_reason == "interrupted":  # never started (Ctrl-C / SIGTERM)
+                log.write(f"### ubc-runner: boot {n} not started: interrupted\n")
+                return b
             log.write(f"### ubc-runner: boot {n} ended after {b.seconds}s: "
                       f"{b.end_reason or 'done'} (qemu exit {b.exit_code})\n")
             if b.stderr.strip():

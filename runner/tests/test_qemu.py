@@ -203,3 +203,10 @@ def test_guest_init_runs_the_listed_cases_or_the_ranges(tmp_path):
     assert run_init_selection(tmp_path, "ubc.only=2-3,5 quiet") == ["b", "c", "e"]
     assert run_init_selection(tmp_path, "ubc.only=4") == ["d"]
     assert run_init_selection(tmp_path, "ubc.cases=e,a") == ["e", "a"]
+
+
+def test_after_kill_running_no_vm_starts(monkeypatch):
+    monkeypatch.setattr(qemu, "_stopping", qemu.threading.Event())
+    qemu.kill_running()
+    b = qemu.run(["sh", "-c", "echo should not run"], deadline=5, silence=5)
+    assert b.end_reason == "interrupted" and b.console == []
