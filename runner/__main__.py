@@ -2,10 +2,13 @@
 
     python3 -m runner [--kernel K ...] [--matrix] [--list-kernels] [--results DIR]
                       [--accel auto|tcg|kvm] [-j N] [-x] [-k EXPR] [-v] [--junitxml FILE]
-                      [--case-timeout SECS] [--build DIR] [CASE ...]
+                      [--case-timeout SECS] [--build DIR] [--raw] [CASE ...]
+    python3 -m runner --gate --baseline K1 --candidate K2 [...]
+    python3 -m runner --kernel K --save-baseline FILE | --against FILE [...]
 
 Checks every kernel first (unknown version, missing bzImage: one line, exit 2), then hands over
-to pytest with runner/plugin.py: one test per (kernel, case), JUnit XML in the results folder.
+to pytest with runner/plugin.py: one test per (kernel, case), judged against expected/ (--raw:
+any failure fails), JUnit XML and the report in the results folder.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
-from . import kernels, qemu
+from . import gate, kernels, qemu
 
 TOP = Path(__file__).resolve().parents[1]
 
@@ -54,6 +57,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--case-timeout", type=int, default=0)
     ap.add_argument("--build", default=str(TOP / "build"))
     ap.add_argument("--extra-binary", action="append", default=[], help=argparse.SUPPRESS)
+    ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--gate", action="store_true")
+    ap.add_argument("--baseline")
+    ap.add_argument("--candidate")
+    ap.add_argument("--save-baseline", metavar="FILE")
+    ap.add_argument("--against", metavar="FILE")
     ap.add_argument("cases", nargs="*")
     a = ap.parse_args(argv)
 
@@ -69,6 +78,14 @@ def main(argv: list[str]) -> int:
             print(kernels.list_kernels(pkgs()))
             return 0
         specs = list(a.kernel)
+        if a.gate:
+            if not a.baseline or not a.candidate:
+                raise kernels.KernelError("--gate needs --baseline K1 and --candidate K2")
+            specs += [k for k in (a.baseline, a.candidate) if k not in specs]
+        elif a.baseline or a.candidate:
+            raise kernels.KernelError("--baseline/--candidate go with --gate")
+        if (a.save_baseline or a.against) and len(specs) != 1:
+            raise kernels.KernelError("--save-baseline and --against take exactly one --kernel")
         if a.matrix:
             specs += [s for s in kernels.matrix_specs(pkgs()) if s not in specs]
         if not specs:
@@ -97,6 +114,8 @@ def main(argv: list[str]) -> int:
         args += ["--extra-binary", p]
     if a.case_timeout:
         args += ["--case-timeout", str(a.case_timeout)]
+    if a.raw:
+        args.append("--raw")
     if a.exitfirst:
         args.append("-x")
     if a.keyword:
@@ -109,7 +128,25 @@ def main(argv: list[str]) -> int:
     # SIGTERM ends the run like Ctrl-C: results so far are written and the VMs (which run in
     # their own sessions, out of reach of the terminal's signals) are killed.
     signal.signal(signal.SIGTERM, interrupt)
-    return int(pytest.main(args))
+    rc = int(pytest.main(args))
+    return after_run(a, specs, results / "summary.json", rc)
+
+
+def after_run(a, specs: list[str], summary: Path, rc: int) -> int:
+    """Gate and baseline steps that read the run's summary.json. A gate's exit status is the
+    comparison's: 1 when the candidate regressed against the baseline."""
+    if not (a.gate or a.save_baseline or a.against):
+        return rc
+    if not summary.exists():
+        print("run_tests.sh: the run wrote no summary.json; nothing to compare", file=sys.stderr)
+        return rc or 2
+    if a.gate:
+        print(f"== gate: baseline {a.baseline} -> candidate {a.candidate}")
+        return gate.main(["--summary", str(summary), "--baseline", a.baseline, "--candidate", a.candidate])
+    if a.save_baseline:
+        return gate.main(["--baseline", f"{summary}:{specs[0]}", "--save", a.save_baseline]) or rc
+    print(f"== against baseline {a.against}")
+    return gate.main(["--baseline", a.against, "--candidate", f"{summary}:{specs[0]}"])
 
 
 if __name__ == "__main__":

@@ -532,8 +532,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("files", nargs="+")
     ap.add_argument("--expected", default=str(Path(__file__).resolve().parents[1] / "expected"))
     ap.add_argument("--all", action="store_true", help="print ok verdicts too")
+    ap.add_argument("--comments", action="store_true",
+                    help="print as KTAP comments (what ./run_tests.sh appends to a host run)")
+    ap.add_argument("--label", help="name a log by this instead of its path")
     a = ap.parse_args(argv)
     exp = load_expectations(a.expected)
+    pre = "# " if a.comments else ""
     bad = 0
     for f in a.files:
         text = Path(f).read_text(errors="replace")
@@ -543,16 +547,20 @@ def main(argv: list[str] | None = None) -> int:
                      [dict(c, name=n) for n, c in k["cases"].items()]) for k in kernels]
         except (ValueError, KeyError, TypeError):
             run = parse_console(text, None)
-            runs = [(f, run.release, run.proc_version, list(run.cases.values()))]
+            runs = [(a.label or f, run.release, run.proc_version, list(run.cases.values()))]
         for label, release, proc, cases in runs:
             counts: dict[str, int] = {}
             for c in cases:
                 v = judge(release or "", proc, c, exp)
                 counts[v.kind] = counts.get(v.kind, 0) + 1
-                bad += v.kind in ("regression", "xpass")
+                # Unknown judges nothing: a failure there still fails, never passes silently.
+                bad += v.kind in ("regression", "xpass") or (
+                    v.kind == "unknown" and _attr(c, "status") not in ("pass", "skip"))
                 if a.all or v.kind != "ok" or v.known_bug:
-                    print(f"{label}: {v}")
-            print(f"{label}: {release}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+                    print(f"{pre}{label}: {v}")
+            print(f"{pre}{label}: {release}: against expected/: "
+                  + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+                  + f"; {'FAILED' if bad else 'no regression'}")
     return 1 if bad else 0
 
 

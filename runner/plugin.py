@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from . import kernels, ktap, qemu, session
+from . import expected, kernels, ktap, qemu, report, session
 
 TOP = Path(__file__).resolve().parents[1]
 PLUGIN_FILE = Path(__file__).resolve()
@@ -28,20 +28,40 @@ PLUGIN_FILE = Path(__file__).resolve()
 
 # -- the one place where a case result becomes a pytest outcome ---------------------------------
 
-def judge(kernel_result: "session.KernelRun", case_result: ktap.CaseResult) -> tuple[str, str]:
-    """(outcome, message): 'passed' | 'skipped' | 'failed'. Raw mapping for now: pass passes,
-    skip skips with its reason, everything else (fail, timeout, crash, notrun) fails with the
-    reason and the case's console excerpt. The verdicts of expected/ plug in here."""
+def raw_judge(kernel_result: "session.KernelRun", case_result: ktap.CaseResult) -> tuple[str, str]:
+    """(outcome, message) from the raw status alone (--raw): pass passes, skip skips with its
+    reason, everything else (fail, timeout, crash, notrun) fails."""
     st = case_result.status
     if st == "pass":
         return "passed", ""
     if st == "skip":
         return "skipped", case_result.reason or "skipped"
-    head = f"{st.upper()} on {kernel_result.spec}"
+    return "failed", case_result.reason or st
+
+
+_expected_judge = None
+
+
+def judge(kernel_result: "session.KernelRun", case_result: ktap.CaseResult,
+          raw: bool = False) -> tuple[str, str]:
+    """The one place where a case result becomes a pytest outcome: 'passed', 'skipped',
+    'xfailed' (a known kernel bug or behaviour difference reproduced, as expected/ says) or
+    'failed' (a regression or an XPASS; with raw, any result but pass and skip). Failures carry
+    the case's console excerpt."""
+    global _expected_judge
+    if raw:
+        outcome, message = raw_judge(kernel_result, case_result)
+    else:
+        if _expected_judge is None:
+            _expected_judge = expected.plugin_judge(expected.load_expectations(TOP / "expected"))
+        outcome, message = _expected_judge(kernel_result, case_result)
+    if outcome != "failed":
+        return outcome, message
+    head = f"{case_result.status.upper()} on {kernel_result.spec}"
     release = kernel_result.release()
     if release:
         head += f" ({release}, {kernel_result.accel})"
-    msg = f"{head}: {case_result.reason or st}"
+    msg = f"{head}: {message}"
     ex = session.excerpt(case_result)
     if ex:
         msg += "\n--- console excerpt ---\n" + ex
@@ -56,6 +76,8 @@ def pytest_addoption(parser):
                 help="Debian series/version (6.12, 6.12.95+deb12), bzImage, build tree or host")
     g.addoption("--ubc-cases", default="", help="comma-separated case binaries (default: all built)")
     g.addoption("--results", dest="ubc_results", default="", help="results folder")
+    g.addoption("--raw", dest="ubc_raw", action="store_true",
+                help="judge raw results (any failure fails) instead of against expected/")
     g.addoption("--accel", dest="ubc_accel", default="auto", choices=("auto", "tcg", "kvm"))
     g.addoption("--ubc-jobs", type=int, default=1, help="kernels booted in parallel")
     g.addoption("--case-timeout", dest="ubc_case_timeout", type=int, default=0,
@@ -181,6 +203,7 @@ class Matrix:
         }
         self.results.mkdir(parents=True, exist_ok=True)
         (self.results / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+        report.write_report(self.results / "summary.json")
         if self.rootfs and self.rootfs.path and self.rootfs.path.exists():
             self.rootfs.path.unlink()
             try:
@@ -238,10 +261,12 @@ class CaseItem(pytest.Item):
         kr = m.result(self.spec)
         cr = kr.results.get(self.case) or ktap.CaseResult(
             self.case, "notrun", kr.error or "no result for this case")
-        outcome, message = judge(kr, cr)
+        outcome, message = judge(kr, cr, raw=self.config.option.ubc_raw)
         self.user_properties.append(("status", cr.status))
         if outcome == "skipped":
             pytest.skip(message)
+        if outcome == "xfailed":
+            pytest.xfail(message)
         if outcome == "failed":
             raise CaseFailed(message)
 

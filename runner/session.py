@@ -347,6 +347,7 @@ class KernelRun:
             "boots": len(self.runs),
             "console_log": os.path.relpath(self.console_log, results_dir),
             "cases": {n: c.to_dict() for n, c in self.results.items()},
+            "events": [e.to_dict() for r in getattr(self, "parsed", []) for e in r.events],
         }
 
 

@@ -61,7 +61,8 @@ def test_every_kernel_booted_and_every_case_has_a_result(matrix_run):
     assert list(kernels) == KERNELS
     for kid, k in kernels.items():
         assert set(k) == {"id", "package", "package_version", "sha256", "release", "proc_version",
-                          "accel", "boot_seconds", "end_reason", "boots", "console_log", "cases"}
+                          "accel", "boot_seconds", "end_reason", "boots", "console_log", "cases",
+                          "events"}
         assert k["package"].startswith(("linux-image-", "linux-binary-")) and len(k["sha256"]) == 64
         assert k["accel"] in ("tcg", "kvm") and k["boot_seconds"] > 0
         assert f"Debian {kid}." in k["proc_version"], k["proc_version"]

@@ -149,17 +149,40 @@ class FakeKernel:
 
 def test_judge_raw_mapping():
     k = FakeKernel()
-    assert plugin.judge(k, ktap.CaseResult("a", "pass")) == ("passed", "")
-    assert plugin.judge(k, ktap.CaseResult("a", "skip", "clone absent: EINVAL")) == \
+    assert plugin.judge(k, ktap.CaseResult("a", "pass"), raw=True) == ("passed", "")
+    assert plugin.judge(k, ktap.CaseResult("a", "skip", "clone absent: EINVAL"), raw=True) == \
         ("skipped", "clone absent: EINVAL")
     crash = ktap.CaseResult("a", "crash", "no result line (panic)",
                             log=["    # Subtest: a", "[ 5.2] Kernel panic - not syncing: x"])
-    outcome, msg = plugin.judge(k, crash)
+    outcome, msg = plugin.judge(k, crash, raw=True)
     assert outcome == "failed"
     assert msg.startswith("CRASH on 6.12 (6.12.107+deb13-cloud-amd64, tcg): no result line (panic)")
     assert "Kernel panic - not syncing: x" in msg
     for st in ("fail", "timeout", "notrun"):
-        assert plugin.judge(k, ktap.CaseResult("a", st, "why"))[0] == "failed"
+        assert plugin.judge(k, ktap.CaseResult("a", st, "why"), raw=True)[0] == "failed"
+
+
+class FakeKernel616(FakeKernel):
+    spec = "6.16"
+
+    def release(self):
+        return "6.16.12+deb13-cloud-amd64"
+
+
+def test_judge_against_expected():
+    # The default judge reads expected/: a known kernel bug is xfailed, a regression fails
+    # with the console excerpt, a case with no entry is shown as UNKNOWN, never passed.
+    k = FakeKernel()
+    assert plugin.judge(k, ktap.CaseResult("clone_lifetime", "pass"))[0] == "passed"
+    outcome, msg = plugin.judge(k, ktap.CaseResult("clone_lifetime", "fail", "Expected 0 == -22",
+                                                   log=["    not ok 1 lifetime.x"]))
+    assert outcome == "failed" and "expects pass" in msg and "not ok 1 lifetime.x" in msg
+    outcome, msg = plugin.judge(FakeKernel616(), ktap.CaseResult(
+        "provide_group_capacity", "fail", "", subtests=[
+            ktap.SubResult("capacity.group_holds_65536", "fail", "")]))
+    assert outcome == "xfailed" and "known bug" in msg
+    outcome, msg = plugin.judge(k, ktap.CaseResult("no_such_case", "pass"))
+    assert outcome == "skipped" and msg.startswith("UNKNOWN")
 
 
 def test_excerpt_keeps_head_and_tail():
