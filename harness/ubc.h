@@ -71,3 +71,19 @@ int ubc_remove(struct io_uring *ring, int nr, int bgid, int *res);
 /* One IORING_OP_READ of up to len bytes at off with IOSQE_BUFFER_SELECT from group bgid; as ubc_submit_one. */
 int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned long long off,
 		    int bgid, int *res, unsigned int *flags);
+/*
+ * Appended for cases/provide (harness/ubc_provide.c). ubc_submit_select: mark the prepared
+ * sqe IOSQE_BUFFER_SELECT from group bgid, then as ubc_submit_one.
+ */
+int ubc_submit_select(struct io_uring *ring, struct io_uring_sqe *sqe, int bgid,
+		      int *res, unsigned int *flags);
+/* One IORING_OP_RECV of up to len bytes (0: the whole buffer) selecting from group bgid; as ubc_submit_one. */
+int ubc_recv_select(struct io_uring *ring, int fd, unsigned int len, int bgid,
+		    int *res, unsigned int *flags);
+/* Index of the first of len bytes at p that is not c, or -1 if all of them are. */
+long ubc_first_not(const void *p, size_t len, unsigned char c);
+/*
+ * An AF_UNIX stream socket pair with len bytes of pattern seed (from position 0) written to
+ * sv[1], waiting to be received at sv[0]; len must fit the socket buffer. 0 or -errno.
+ */
+int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed);
