@@ -13,7 +13,7 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 CASE_SRCS := $(sort $(wildcard cases/*/*.c))
 CASES     := $(notdir $(CASE_SRCS:.c=))
 BINS      := $(addprefix $(BUILD)/bin/,$(CASES))
-HARNESS_OBJS := $(addprefix $(BUILD)/harness/,ubc_buf.o ubc_probe.o ubc_provide.o)
+HARNESS_OBJS := $(addprefix $(BUILD)/harness/,ubc_buf.o ubc_probe.o ubc_provide.o ubc_clone.o)
 
 # Binary names are flat, so two groups must not define the same case name.
 ifneq ($(words $(CASES)),$(words $(sort $(CASES))))

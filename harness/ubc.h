@@ -87,3 +87,18 @@ long ubc_first_not(const void *p, size_t len, unsigned char c);
  * sv[1], waiting to be received at sv[0]; len must fit the socket buffer. 0 or -errno.
  */
 int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed);
+/*
+ * Appended for cases/clone. ubc_bufs_alloc: nr guarded buffers of len bytes in mem[0..nr-1]
+ * and, when iov is not NULL, iov[i] describing mem[i]; 0, or -errno after freeing (and
+ * setting to NULL) those it made. ubc_bufs_free frees mem[0..nr-1]; NULL entries are skipped.
+ */
+int ubc_bufs_alloc(void **mem, struct iovec *iov, int nr, size_t len);
+void ubc_bufs_free(void **mem, int nr, size_t len);
+/*
+ * harness/ubc_clone.c. io_uring_queue_init(entries, ring, flags) and, if nr,
+ * io_uring_register_buffers(ring, iov, nr), both done by a new thread that has ended when
+ * this returns: a SINGLE_ISSUER ring made this way belongs to another task. 0, or -errno of
+ * pthread_create/join or of the call that failed (the ring is then not set up).
+ */
+int ubc_ring_in_thread(struct io_uring *ring, unsigned int entries, unsigned int flags,
+		       const struct iovec *iov, unsigned int nr);

@@ -167,3 +167,29 @@ int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned lo
 	sqe->buf_group = bgid;
 	return ubc_submit_one(ring, res, flags);
 }
+
+/* Appended for cases/clone. */
+int ubc_bufs_alloc(void **mem, struct iovec *iov, int nr, size_t len)
+{
+	for (int i = 0; i < nr; i++) {
+		mem[i] = ubc_buf_alloc(len);
+		if (!mem[i]) {
+			int err = errno ? errno : ENOMEM;
+
+			while (i--) {
+				ubc_buf_free(mem[i], len);
+				mem[i] = NULL;
+			}
+			return -err;
+		}
+		if (iov)
+			iov[i] = (struct iovec){ .iov_base = mem[i], .iov_len = len };
+	}
+	return 0;
+}
+
+void ubc_bufs_free(void **mem, int nr, size_t len)
+{
+	for (int i = 0; i < nr; i++)
+		ubc_buf_free(mem[i], len);
+}

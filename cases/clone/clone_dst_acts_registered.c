@@ -23,10 +23,7 @@ FIXTURE_SETUP(clone)
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
 	UBC_RING_INIT(&self->src, 8, 0);
 	UBC_RING_INIT(&self->dst, 8, 0);
-	for (int i = 0; i <= NR_BUFS; i++) {
-		UBC_BUF(self->mem[i], BUF_LEN);
-		self->iov[i] = (struct iovec){ .iov_base = self->mem[i], .iov_len = BUF_LEN };
-	}
+	ASSERT_EQ(0, ubc_bufs_alloc(self->mem, self->iov, NR_BUFS + 1, BUF_LEN));
 	ASSERT_EQ(0, io_uring_register_buffers(&self->src, self->iov, NR_BUFS));
 	ASSERT_EQ(0, io_uring_clone_buffers(&self->dst, &self->src));
 	self->fd = ubc_tmpfile(BUF_LEN, 3);
@@ -38,8 +35,7 @@ FIXTURE_TEARDOWN(clone)
 	close(self->fd);
 	io_uring_queue_exit(&self->dst);
 	io_uring_queue_exit(&self->src);
-	for (int i = 0; i <= NR_BUFS; i++)
-		ubc_buf_free(self->mem[i], BUF_LEN);
+	ubc_bufs_free(self->mem, NR_BUFS + 1, BUF_LEN);
 }
 
 /* io_sqe_buffers_register(): a ring with a buffer table refuses another with EBUSY. */

@@ -24,14 +24,8 @@ FIXTURE_SETUP(clone)
 	UBC_REQUIRE(UBC_F_CLONE_OFFSET);
 	UBC_RING_INIT(&self->src, 8, 0);
 	UBC_RING_INIT(&self->dst, 8, 0);
-	for (int i = 0; i < NR_DST; i++) {
-		UBC_BUF(self->d[i], BUF_LEN);
-		self->dst_iov[i] = (struct iovec){ .iov_base = self->d[i], .iov_len = BUF_LEN };
-	}
-	for (int i = 0; i < NR_SRC; i++) {
-		UBC_BUF(self->s[i], BUF_LEN);
-		self->src_iov[i] = (struct iovec){ .iov_base = self->s[i], .iov_len = BUF_LEN };
-	}
+	ASSERT_EQ(0, ubc_bufs_alloc(self->d, self->dst_iov, NR_DST, BUF_LEN));
+	ASSERT_EQ(0, ubc_bufs_alloc(self->s, self->src_iov, NR_SRC, BUF_LEN));
 	self->fd = ubc_tmpfile(BUF_LEN, 13);
 	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
 }
@@ -41,10 +35,8 @@ FIXTURE_TEARDOWN(clone)
 	close(self->fd);
 	io_uring_queue_exit(&self->dst);
 	io_uring_queue_exit(&self->src);
-	for (int i = 0; i < NR_DST; i++)
-		ubc_buf_free(self->d[i], BUF_LEN);
-	for (int i = 0; i < NR_SRC; i++)
-		ubc_buf_free(self->s[i], BUF_LEN);
+	ubc_bufs_free(self->d, NR_DST, BUF_LEN);
+	ubc_bufs_free(self->s, NR_SRC, BUF_LEN);
 }
 
 /* dst slot reads the file into buffer buf (only possible if the slot maps buf). */

@@ -26,10 +26,7 @@ FIXTURE_SETUP(clone)
 	self->src_open = 1;
 	UBC_RING_INIT(&self->dst, 8, 0);
 	self->dst_open = 1;
-	for (int i = 0; i < NR_BUFS; i++) {
-		UBC_BUF(self->mem[i], BUF_LEN);
-		iov[i] = (struct iovec){ .iov_base = self->mem[i], .iov_len = BUF_LEN };
-	}
+	ASSERT_EQ(0, ubc_bufs_alloc(self->mem, iov, NR_BUFS, BUF_LEN));
 	ASSERT_EQ(0, io_uring_register_buffers(&self->src, iov, NR_BUFS));
 	ASSERT_EQ(0, io_uring_clone_buffers(&self->dst, &self->src));
 	self->fd = ubc_tmpfile(NR_BUFS * BUF_LEN, 7);
@@ -43,8 +40,7 @@ FIXTURE_TEARDOWN(clone)
 		io_uring_queue_exit(&self->dst);
 	if (self->src_open)
 		io_uring_queue_exit(&self->src);
-	for (int i = 0; i < NR_BUFS; i++)
-		ubc_buf_free(self->mem[i], BUF_LEN);
+	ubc_bufs_free(self->mem, NR_BUFS, BUF_LEN);
 }
 
 /* Every slot of ring reads its file block into its buffer, byte for byte. */

@@ -22,10 +22,7 @@ FIXTURE_SETUP(clone)
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
 	UBC_RING_INIT(&self->src, 8, 0);
 	UBC_RING_INIT(&self->dst, 8, 0);
-	for (int i = 0; i < NR_BUFS; i++) {
-		UBC_BUF(self->mem[i], BUF_LEN);
-		iov[i] = (struct iovec){ .iov_base = self->mem[i], .iov_len = BUF_LEN };
-	}
+	ASSERT_EQ(0, ubc_bufs_alloc(self->mem, iov, NR_BUFS, BUF_LEN));
 	ASSERT_EQ(0, io_uring_register_buffers(&self->src, iov, NR_BUFS));
 	self->fd = ubc_tmpfile((size_t)BUF_LEN * NR_BUFS, 3);
 	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
@@ -36,8 +33,7 @@ FIXTURE_TEARDOWN(clone)
 	close(self->fd);
 	io_uring_queue_exit(&self->dst);
 	io_uring_queue_exit(&self->src);
-	for (int i = 0; i < NR_BUFS; i++)
-		ubc_buf_free(self->mem[i], BUF_LEN);
+	ubc_bufs_free(self->mem, NR_BUFS, BUF_LEN);
 }
 
 /* The page: "src and dst will have the same set of registered buffers". */

@@ -5,7 +5,6 @@
  * - both owned by the caller: the clone works.
  * (A src owned by another task: clone_src_single_issuer_other_task.)
  */
-#include <pthread.h>
 #include <sys/uio.h>
 #include "ubc_test.h"
 
@@ -15,30 +14,18 @@ FIXTURE(clone) {
 	struct io_uring plain, other;	/* other: SINGLE_ISSUER, made by another thread */
 	void *mem;
 	struct iovec iov;
-	int other_ret;
 };
-
-static void *make_other(void *p)
-{
-	FIXTURE_DATA(clone) *self = p;
-
-	self->other_ret = io_uring_queue_init(8, &self->other, IORING_SETUP_SINGLE_ISSUER);
-	if (!self->other_ret)
-		self->other_ret = io_uring_register_buffers(&self->other, &self->iov, 1);
-	return NULL;
-}
 
 FIXTURE_SETUP(clone)
 {
-	pthread_t t;
+	int ret;
 
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
 	UBC_RING_INIT(&self->plain, 8, 0);
 	UBC_BUF(self->mem, BUF_LEN);
 	self->iov = (struct iovec){ .iov_base = self->mem, .iov_len = BUF_LEN };
-	ASSERT_EQ(0, pthread_create(&t, NULL, make_other, self));
-	ASSERT_EQ(0, pthread_join(t, NULL));
-	ASSERT_EQ(0, self->other_ret) TH_LOG("SINGLE_ISSUER ring in a thread: %s", strerror(-self->other_ret));
+	ret = ubc_ring_in_thread(&self->other, 8, IORING_SETUP_SINGLE_ISSUER, &self->iov, 1);
+	ASSERT_EQ(0, ret) TH_LOG("SINGLE_ISSUER ring in a thread: %s", strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(clone)

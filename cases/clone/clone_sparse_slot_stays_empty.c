@@ -23,12 +23,9 @@ FIXTURE_SETUP(clone)
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
 	UBC_RING_INIT(&self->src, 8, 0);
 	UBC_RING_INIT(&self->dst, 8, 0);
-	for (int i = 0; i < 3; i++)
-		UBC_BUF(self->mem[i], BUF_LEN);
-	iov[0] = (struct iovec){ .iov_base = self->mem[0], .iov_len = BUF_LEN };
+	ASSERT_EQ(0, ubc_bufs_alloc(self->mem, iov, 3, BUF_LEN));
 	/* A NULL, zero-length iovec registers an empty slot (io_buffer_validate). */
 	iov[1] = (struct iovec){ .iov_base = NULL, .iov_len = 0 };
-	iov[2] = (struct iovec){ .iov_base = self->mem[2], .iov_len = BUF_LEN };
 	ASSERT_EQ(0, io_uring_register_buffers(&self->src, iov, 3));
 	self->fd = ubc_tmpfile(3 * BUF_LEN, 5);
 	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
@@ -39,8 +36,7 @@ FIXTURE_TEARDOWN(clone)
 	close(self->fd);
 	io_uring_queue_exit(&self->dst);
 	io_uring_queue_exit(&self->src);
-	for (int i = 0; i < 3; i++)
-		ubc_buf_free(self->mem[i], BUF_LEN);
+	ubc_bufs_free(self->mem, 3, BUF_LEN);
 }
 
 TEST_F(clone, empty_source_slot_is_empty_in_dst)

@@ -5,7 +5,6 @@
  * Not on the page. Kernel-dependent: 6.12.107 has no such check and returns 0, so
  * expected/ marks this case as failing there; no probe can tell the check apart.
  */
-#include <pthread.h>
 #include <sys/uio.h>
 #include "ubc_test.h"
 
@@ -14,31 +13,19 @@
 FIXTURE(clone) {
 	struct io_uring dst, src;	/* src: SINGLE_ISSUER, made by another thread */
 	void *mem;
-	struct iovec iov;
-	int src_ret;
 };
-
-static void *make_src(void *p)
-{
-	FIXTURE_DATA(clone) *self = p;
-
-	self->src_ret = io_uring_queue_init(8, &self->src, IORING_SETUP_SINGLE_ISSUER);
-	if (!self->src_ret)
-		self->src_ret = io_uring_register_buffers(&self->src, &self->iov, 1);
-	return NULL;
-}
 
 FIXTURE_SETUP(clone)
 {
-	pthread_t t;
+	struct iovec iov;
+	int ret;
 
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
 	UBC_RING_INIT(&self->dst, 8, 0);
 	UBC_BUF(self->mem, BUF_LEN);
-	self->iov = (struct iovec){ .iov_base = self->mem, .iov_len = BUF_LEN };
-	ASSERT_EQ(0, pthread_create(&t, NULL, make_src, self));
-	ASSERT_EQ(0, pthread_join(t, NULL));
-	ASSERT_EQ(0, self->src_ret) TH_LOG("SINGLE_ISSUER ring in a thread: %s", strerror(-self->src_ret));
+	iov = (struct iovec){ .iov_base = self->mem, .iov_len = BUF_LEN };
+	ret = ubc_ring_in_thread(&self->src, 8, IORING_SETUP_SINGLE_ISSUER, &iov, 1);
+	ASSERT_EQ(0, ret) TH_LOG("SINGLE_ISSUER ring in a thread: %s", strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(clone)
