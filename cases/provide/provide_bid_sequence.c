@@ -45,11 +45,8 @@ TEST_F(provide, ids_and_addresses_in_order)
 	ASSERT_EQ(0, res) TH_LOG("provide res %d", res);
 
 	for (int i = 0; i < NR; i++) {
-		sqe = io_uring_get_sqe(&self->ring);
-		io_uring_prep_read(sqe, self->fd, NULL, LEN, (__u64)i * LEN);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = BGID;
-		ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, (unsigned long long)i * LEN,
+					     BGID, &res, &flags));
 		ASSERT_EQ(LEN, res) TH_LOG("read %d: res %d", i, res);
 		ASSERT_TRUE(flags & IORING_CQE_F_BUFFER) TH_LOG("read %d: flags 0x%x", i, flags);
 		ASSERT_EQ(BID0 + i, (int)(flags >> IORING_CQE_BUFFER_SHIFT));

@@ -71,17 +71,12 @@ TEST_F(eof, pipe_eof_consumes_buffer)
  */
 TEST_F(eof, recv_eof_keeps_buffer)
 {
-	struct io_uring_sqe *sqe;
 	unsigned int flags;
 	int sv[2], res, fd;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	ASSERT_EQ(0, shutdown(sv[1], SHUT_WR));
-	sqe = io_uring_get_sqe(&self->ring);
-	io_uring_prep_recv(sqe, sv[0], NULL, LEN, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID;
-	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, ubc_recv_select(&self->ring, sv[0], LEN, BGID, &res, &flags));
 	close(sv[0]);
 	close(sv[1]);
 	ASSERT_EQ(0, res);

@@ -54,18 +54,13 @@ TEST_F(error, read_efault_consumes_buffer)
 
 TEST_F(error, recv_efault_keeps_buffer)
 {
-	struct io_uring_sqe *sqe;
 	unsigned int flags;
 	char data[16] = "0123456789abcdef";
 	int sv[2], res;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	ASSERT_EQ(16, write(sv[1], data, sizeof(data)));
-	sqe = io_uring_get_sqe(&self->ring);
-	io_uring_prep_recv(sqe, sv[0], NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID;
-	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, ubc_recv_select(&self->ring, sv[0], 0, BGID, &res, &flags));
 	close(sv[0]);
 	close(sv[1]);
 	ASSERT_EQ(-EFAULT, res);

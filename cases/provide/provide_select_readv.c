@@ -61,12 +61,11 @@ TEST_F(readv, readv_select)
 	};
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
 	unsigned int flags;
+	long at;
 	int res;
 
 	io_uring_prep_readv(sqe, self->fd, iov, variant->nr_vecs, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID;
-	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, ubc_submit_select(&self->ring, sqe, BGID, &res, &flags));
 	ASSERT_EQ(variant->res, res) TH_LOG("res %d", res);
 	if (res < 0) {
 		ASSERT_EQ(0u, flags);
@@ -75,9 +74,8 @@ TEST_F(readv, readv_select)
 	ASSERT_EQ(IORING_CQE_F_BUFFER | (33u << IORING_CQE_BUFFER_SHIFT), flags);
 	ASSERT_EQ(-1, ubc_mismatch(self->mem, res, 9, 0));
 	/* iov_base was not written: the data went to the provided buffer only. */
-	for (int i = 0; i < 4 * LEN; i++) {
-		ASSERT_EQ(0xee, (unsigned char)self->other[i]) TH_LOG("iov_base byte %d written", i);
-	}
+	at = ubc_first_not(self->other, 4 * LEN, 0xee);
+	ASSERT_EQ(-1, at) TH_LOG("iov_base byte %ld written", at);
 }
 
 TEST_HARNESS_MAIN

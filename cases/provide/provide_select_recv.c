@@ -4,7 +4,6 @@
  * io_recv() (6.1, 6.12, 7.3): the SQE's len is the most to receive, 0 = whole buffer; the CQE
  * carries IORING_CQE_F_BUFFER and the ID.
  */
-#include <sys/socket.h>
 #include "ubc_test.h"
 
 #define LEN 64
@@ -27,16 +26,13 @@ FIXTURE_VARIANT_ADD(recv, len_200_capped_to_buffer) { .sqe_len = 200, .res = LEN
 
 FIXTURE_SETUP(recv)
 {
-	char data[4 * LEN];
 	int res;
 
 	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
 	UBC_RING_INIT(&self->ring, 4, 0);
 	UBC_BUF(self->mem, 2 * LEN);
 	memset(self->mem, 0xee, 2 * LEN);
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
-	ubc_fill(data, sizeof(data), 13, 0);
-	ASSERT_EQ((ssize_t)sizeof(data), write(self->sv[1], data, sizeof(data)));
+	ASSERT_EQ(0, ubc_socketpair_fill(self->sv, 4 * LEN, 13));
 	ASSERT_EQ(0, ubc_provide(&self->ring, self->mem, LEN, 2, BGID, 500, &res));
 	ASSERT_EQ(0, res);
 }
@@ -55,14 +51,10 @@ TEST_F(recv, recv_select)
 	size_t pos = 0;
 
 	for (unsigned int i = 0; i < 2; i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
 		unsigned int flags;
 		int res;
 
-		io_uring_prep_recv(sqe, self->sv[0], NULL, variant->sqe_len, 0);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = BGID;
-		ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+		ASSERT_EQ(0, ubc_recv_select(&self->ring, self->sv[0], variant->sqe_len, BGID, &res, &flags));
 		ASSERT_EQ(variant->res, res);
 		ASSERT_EQ(IORING_CQE_F_BUFFER, flags & IORING_CQE_F_BUFFER);
 		ASSERT_EQ(500 + i, flags >> IORING_CQE_BUFFER_SHIFT);

@@ -31,7 +31,6 @@ FIXTURE_VARIANT_ADD(recvmsg, two_iovecs_einval) { .iovlen = 2, .iov_len = 16, .r
 
 FIXTURE_SETUP(recvmsg)
 {
-	char data[4 * LEN];
 	int res;
 
 	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
@@ -39,9 +38,7 @@ FIXTURE_SETUP(recvmsg)
 	UBC_BUF(self->mem, LEN);
 	UBC_BUF(self->other, 4 * LEN);
 	memset(self->other, 0xee, 4 * LEN);
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
-	ubc_fill(data, sizeof(data), 14, 0);
-	ASSERT_EQ((ssize_t)sizeof(data), write(self->sv[1], data, sizeof(data)));
+	ASSERT_EQ(0, ubc_socketpair_fill(self->sv, 4 * LEN, 14));
 	ASSERT_EQ(0, ubc_provide(&self->ring, self->mem, LEN, 1, BGID, 7, &res));
 	ASSERT_EQ(0, res);
 }
@@ -64,12 +61,11 @@ TEST_F(recvmsg, recvmsg_select)
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = variant->iovlen };
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
 	unsigned int flags;
+	long at;
 	int res;
 
 	io_uring_prep_recvmsg(sqe, self->sv[0], &msg, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID;
-	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, ubc_submit_select(&self->ring, sqe, BGID, &res, &flags));
 	ASSERT_EQ(variant->res, res) TH_LOG("res %d", res);
 	if (res < 0) {
 		ASSERT_EQ(0u, flags & IORING_CQE_F_BUFFER);
@@ -77,9 +73,8 @@ TEST_F(recvmsg, recvmsg_select)
 	}
 	ASSERT_EQ(IORING_CQE_F_BUFFER | (7u << IORING_CQE_BUFFER_SHIFT), flags & ~IORING_CQE_F_SOCK_NONEMPTY);
 	ASSERT_EQ(-1, ubc_mismatch(self->mem, res, 14, 0));
-	for (int i = 0; i < 4 * LEN; i++) {
-		ASSERT_EQ(0xee, (unsigned char)self->other[i]) TH_LOG("iov_base byte %d written", i);
-	}
+	at = ubc_first_not(self->other, 4 * LEN, 0xee);
+	ASSERT_EQ(-1, at) TH_LOG("iov_base byte %ld written", at);
 }
 
 TEST_HARNESS_MAIN

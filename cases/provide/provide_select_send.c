@@ -48,9 +48,7 @@ TEST_F(send, send_uses_and_consumes_head_buffer)
 	int res;
 
 	io_uring_prep_send(sqe, self->sv[0], NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID;
-	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, ubc_submit_select(&self->ring, sqe, BGID, &res, &flags));
 	ASSERT_EQ(LEN, res);
 	ASSERT_EQ(IORING_CQE_F_BUFFER | (40u << IORING_CQE_BUFFER_SHIFT), flags);
 	ASSERT_EQ(LEN, recv(self->sv[1], got, sizeof(got), MSG_DONTWAIT));

@@ -4,7 +4,6 @@
  * have no partial consumption, kbuf.c io_kbuf_drop_legacy()/__io_put_kbuf, 6.1, 6.12, 7.3):
  * res is the bytes moved, the CQE names the buffer, and the next request gets the next ID.
  */
-#include <sys/socket.h>
 #include "ubc_test.h"
 
 #define LEN 64
@@ -53,19 +52,11 @@ TEST_F(short_read, file_short_read_consumes_buffer)
 /* 10 bytes waiting on a socket: recv gets 10 into ID 0, and ID 0 is used up. */
 TEST_F(short_read, recv_short_consumes_buffer)
 {
-	struct io_uring_sqe *sqe;
 	unsigned int flags;
-	char data[10];
 	int sv[2], res;
 
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	ubc_fill(data, sizeof(data), 20, 0);
-	ASSERT_EQ(10, write(sv[1], data, sizeof(data)));
-	sqe = io_uring_get_sqe(&self->ring);
-	io_uring_prep_recv(sqe, sv[0], NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID;
-	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, ubc_socketpair_fill(sv, 10, 20));
+	ASSERT_EQ(0, ubc_recv_select(&self->ring, sv[0], 0, BGID, &res, &flags));
 	close(sv[0]);
 	close(sv[1]);
 	ASSERT_EQ(10, res);

@@ -56,9 +56,7 @@ TEST_F(unsupported, buffer_select_eopnotsupp)
 	case OP_FSYNC: io_uring_prep_fsync(sqe, self->fd, 0); break;
 	case OP_PROVIDE: io_uring_prep_provide_buffers(sqe, self->mem + 64, 64, 1, 8, 1); break;
 	}
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = 8;
-	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, ubc_submit_select(&self->ring, sqe, 8, &res, &flags));
 	ASSERT_EQ(-EOPNOTSUPP, res) TH_LOG("res %d (%s)", res, strerror(-res));
 	ASSERT_EQ(0u, flags);
 	/* The group's buffer was not taken. */
