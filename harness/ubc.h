@@ -49,10 +49,8 @@ int ubc_tmpfile(size_t len, unsigned int seed);
 /* Submit one prepared SQE and reap its CQE: res and flags; returns 0 or -errno of the wait. */
 int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags);
 
-#endif
-
 /*
- * Appended for cases/clone. ubc_clone_raw: one IORING_REGISTER_CLONE_BUFFERS on dst_fd with
+ * ubc_clone_raw: one IORING_REGISTER_CLONE_BUFFERS on dst_fd with
  * exactly these fields (liburing's wrapper may rewrite src_fd and flags); 0 or -errno.
  */
 int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
@@ -62,7 +60,7 @@ int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned i
 		 unsigned long long off, int idx);
 
 /*
- * Appended for cases/provide. One IORING_OP_PROVIDE_BUFFERS (nr buffers of len bytes from
+ * One IORING_OP_PROVIDE_BUFFERS (nr buffers of len bytes from
  * addr, IDs bid.., group bgid) or IORING_OP_REMOVE_BUFFERS (up to nr from group bgid):
  * returns 0 with the CQE's res in *res, or -errno of the submission or wait.
  */
@@ -72,7 +70,7 @@ int ubc_remove(struct io_uring *ring, int nr, int bgid, int *res);
 int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned long long off,
 		    int bgid, int *res, unsigned int *flags);
 /*
- * Appended for cases/provide (harness/ubc_provide.c). ubc_submit_select: mark the prepared
+ * ubc_submit_select: mark the prepared
  * sqe IOSQE_BUFFER_SELECT from group bgid, then as ubc_submit_one.
  */
 int ubc_submit_select(struct io_uring *ring, struct io_uring_sqe *sqe, int bgid,
@@ -88,7 +86,7 @@ long ubc_first_not(const void *p, size_t len, unsigned char c);
  */
 int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed);
 /*
- * Appended for cases/clone. ubc_bufs_alloc: nr guarded buffers of len bytes in mem[0..nr-1]
+ * ubc_bufs_alloc: nr guarded buffers of len bytes in mem[0..nr-1]
  * and, when iov is not NULL, iov[i] describing mem[i]; 0, or -errno after freeing (and
  * setting to NULL) those it made. ubc_bufs_free frees mem[0..nr-1]; NULL entries are skipped.
  */
@@ -102,3 +100,5 @@ void ubc_bufs_free(void **mem, int nr, size_t len);
  */
 int ubc_ring_in_thread(struct io_uring *ring, unsigned int entries, unsigned int flags,
 		       const struct iovec *iov, unsigned int nr);
+
+#endif

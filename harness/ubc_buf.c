@@ -99,7 +99,6 @@ int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags)
 	return 0;
 }
 
-/* Appended for cases/clone. */
 int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
 		  unsigned int src_off, unsigned int dst_off, unsigned int nr)
 {
@@ -132,7 +131,6 @@ int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned i
 	return ret ? ret : res;
 }
 
-/* Appended for cases/provide. */
 int ubc_provide(struct io_uring *ring, void *addr, int len, int nr, int bgid, int bid, int *res)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
@@ -163,12 +161,9 @@ int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned lo
 	if (!sqe)
 		return -EBUSY;
 	io_uring_prep_read(sqe, fd, NULL, len, off);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = bgid;
-	return ubc_submit_one(ring, res, flags);
+	return ubc_submit_select(ring, sqe, bgid, res, flags);
 }
 
-/* Appended for cases/clone. */
 int ubc_bufs_alloc(void **mem, struct iovec *iov, int nr, size_t len)
 {
 	for (int i = 0; i < nr; i++) {

@@ -150,7 +150,7 @@ static int probe_clone_offset(char *why, size_t len)
 	return say(why, len, ret, "well-formed clone with src_off=1 nr=1 returned %d (%s)", ret, strerror(-ret));
 }
 
-/* Appended for cases/provide: send 16 bytes from a provided buffer over a socketpair. */
+/* Send 16 bytes from a provided buffer over a socketpair. */
 static int probe_send_select(char *why, size_t len)
 {
 	struct io_uring ring;
@@ -167,17 +167,13 @@ static int probe_send_select(char *why, size_t len)
 		io_uring_queue_exit(&ring);
 		return say(why, len, ret, "socketpair: %s", strerror(-ret));
 	}
-	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_provide_buffers(sqe, buf, sizeof(buf), 1, 1, 0);
-	ret = ubc_submit_one(&ring, &res, &flags);
+	ret = ubc_provide(&ring, buf, sizeof(buf), 1, 1, 0, &res);
 	if (!ret && res)
 		ret = res;
 	if (!ret) {
 		sqe = io_uring_get_sqe(&ring);
 		io_uring_prep_send(sqe, sv[0], NULL, 0, 0);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = 1;
-		ret = ubc_submit_one(&ring, &res, &flags);
+		ret = ubc_submit_select(&ring, sqe, 1, &res, &flags);
 	}
 	close(sv[0]);
 	close(sv[1]);

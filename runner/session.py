@@ -175,6 +175,7 @@ class KernelRun:
         self.accel_why = ""
         self.results: dict[str, ktap.CaseResult] = {}
         self.runs: list = []
+        self.parsed: list = []   # one ktap.ConsoleRun per boot
         self.error = ""          # could not boot at all (download, qemu missing ...)
         self.seconds = 0.0
         self.console_log = outdir / "console.log"
@@ -347,7 +348,7 @@ class KernelRun:
             "boots": len(self.runs),
             "console_log": os.path.relpath(self.console_log, results_dir),
             "cases": {n: c.to_dict() for n, c in self.results.items()},
-            "events": [e.to_dict() for r in getattr(self, "parsed", []) for e in r.events],
+            "events": [e.to_dict() for r in self.parsed for e in r.events],
         }
 
 
