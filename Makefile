@@ -13,7 +13,10 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 CASE_SRCS := $(sort $(wildcard cases/*/*.c))
 CASES     := $(notdir $(CASE_SRCS:.c=))
 BINS      := $(addprefix $(BUILD)/bin/,$(CASES))
-HARNESS_OBJS := $(addprefix $(BUILD)/harness/,ubc_buf.o ubc_probe.o ubc_provide.o ubc_clone.o)
+# Every harness/*.c is a helper object linked into every case (a new helper file needs no edit here).
+HARNESS_SRCS := $(sort $(wildcard harness/*.c))
+HARNESS_HDRS := $(wildcard harness/*.h)
+HARNESS_OBJS := $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 
 # Binary names are flat, so two groups must not define the same case name.
 ifneq ($(words $(CASES)),$(words $(sort $(CASES))))
@@ -39,13 +42,13 @@ endif
 
 DEP_CFLAGS = $(URING_CFLAGS) $(KSELFTEST_INC) -Iharness
 
-$(BUILD)/harness/%.o: harness/%.c harness/ubc.h harness/ubc_test.h $(BUILD)/deps.mk
+$(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(BUILD)/deps.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -c $< -o $@
 
 # vpath finds cases/<group>/<name>.c for build/bin/<name>.
 vpath %.c $(sort $(dir $(CASE_SRCS)))
-$(BUILD)/bin/%: %.c $(HARNESS_OBJS) harness/ubc.h harness/ubc_test.h $(BUILD)/deps.mk
+$(BUILD)/bin/%: %.c $(HARNESS_OBJS) $(HARNESS_HDRS) $(BUILD)/deps.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -static $< $(HARNESS_OBJS) $(URING_LIB) -o $@
 

@@ -13,6 +13,9 @@ cache=${UBC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/uring-buffer-conformance}
 deps=$cache/deps
 mkdir -p "$deps" "$out"
 notes=()
+# Two builds sharing one cache: one extracts, the other waits and then finds it done.
+exec 9>>"$deps/lock"
+flock -w 1800 9 || { echo "get-deps: waited 30 minutes for the lock on $deps" >&2; exit 1; }
 
 die() { echo "get-deps: $*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null || die "'$1' not found: apt-get install $2"; }
@@ -91,13 +94,14 @@ else
 	[ "$v" = "$KSELFTEST_VERSION" ] || notes+=("pinned $KSELFTEST_PKG $KSELFTEST_VERSION not served, used $v")
 fi
 
-cat > "$out/deps.mk.new" <<MK
+dmk=$(mktemp "$out/deps.mk.XXXXXX")
+cat > "$dmk" <<MK
 # Written by harness/get-deps.sh; do not edit.
 URING_CFLAGS := $uring_cflags $libc_dev_inc
 URING_LIB := $uring_lib
 KSELFTEST_INC := -isystem $ks
 MK
-mv "$out/deps.mk.new" "$out/deps.mk"
+mv -f "$dmk" "$out/deps.mk"
 {
 	echo "$uring_desc"
 	echo "$ks_desc"
