@@ -12,16 +12,16 @@
 #include <string.h>
 #include <liburing.h>
 
-/* Features a case may need; each has a probe in ubc.c. */
+/* Features a case may need: one line each in ubc_features.h (name, since, probe). */
 enum ubc_feature {
-	UBC_F_PROVIDE_BUFFERS,	/* IORING_OP_PROVIDE_BUFFERS / REMOVE_BUFFERS (5.7) */
-	UBC_F_BUF_RING,		/* IORING_REGISTER_PBUF_RING (5.19) */
-	UBC_F_REGISTER_RING_FD,	/* IORING_REGISTER_RING_FDS (5.18) */
-	UBC_F_CLONE_BUFFERS,	/* IORING_REGISTER_CLONE_BUFFERS (6.12) */
-	UBC_F_CLONE_OFFSET,	/* src_off/dst_off/nr and IORING_REGISTER_DST_REPLACE (6.13) */
-	UBC_F_SEND_BUFFER_SELECT,	/* IOSQE_BUFFER_SELECT on IORING_OP_SEND (6.10) */
+#define UBC_FEATURE(id, name, since, probe) UBC_F_##id,
+#include "ubc_features.h"
+#undef UBC_FEATURE
 	UBC_F_NR
 };
+#define UBC_FEATURE(id, name, since, probe) int probe(char *why, size_t len);
+#include "ubc_features.h"
+#undef UBC_FEATURE
 
 /*
  * 1: present. 0: absent, with the proof in why. Negative errno: the probe itself failed

@@ -11,18 +11,18 @@
 #include <unistd.h>
 #include "ubc.h"
 
-static const char *const names[UBC_F_NR] = {
-	[UBC_F_PROVIDE_BUFFERS] = "IORING_OP_PROVIDE_BUFFERS",
-	[UBC_F_BUF_RING] = "IORING_REGISTER_PBUF_RING",
-	[UBC_F_REGISTER_RING_FD] = "IORING_REGISTER_RING_FDS",
-	[UBC_F_CLONE_BUFFERS] = "IORING_REGISTER_CLONE_BUFFERS",
-	[UBC_F_CLONE_OFFSET] = "IORING_REGISTER_CLONE_BUFFERS offsets",
-	[UBC_F_SEND_BUFFER_SELECT] = "IORING_OP_SEND with IOSQE_BUFFER_SELECT",
+static const struct {
+	const char *name;
+	int (*probe)(char *why, size_t len);
+} features[UBC_F_NR] = {
+#define UBC_FEATURE(id, name, since, probe) [UBC_F_##id] = { name, probe },
+#include "ubc_features.h"
+#undef UBC_FEATURE
 };
 
 const char *ubc_feature_name(enum ubc_feature f)
 {
-	return f < UBC_F_NR ? names[f] : "unknown feature";
+	return f < UBC_F_NR ? features[f].name : "unknown feature";
 }
 
 static int say(char *why, size_t len, int ret, const char *fmt, ...)
@@ -35,7 +35,7 @@ static int say(char *why, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
-static int probe_provide(char *why, size_t len)
+int ubc_probe_provide(char *why, size_t len)
 {
 	struct io_uring_probe *p = io_uring_get_probe();
 	int ok;
@@ -48,7 +48,7 @@ static int probe_provide(char *why, size_t len)
 	return ok ? 1 : say(why, len, 0, "IORING_REGISTER_PROBE does not list opcode %d", IORING_OP_PROVIDE_BUFFERS);
 }
 
-static int probe_buf_ring(char *why, size_t len)
+int ubc_probe_buf_ring(char *why, size_t len)
 {
 	struct io_uring ring;
 	struct io_uring_buf_ring *br;
@@ -68,7 +68,7 @@ static int probe_buf_ring(char *why, size_t len)
 	return say(why, len, err, "io_uring_setup_buf_ring: %s", strerror(-err));
 }
 
-static int probe_ring_fd(char *why, size_t len)
+int ubc_probe_ring_fd(char *why, size_t len)
 {
 	struct io_uring ring;
 	int ret = io_uring_queue_init(2, &ring, 0);
@@ -117,7 +117,7 @@ static int try_clone(unsigned int src_off, unsigned int nr, int *ret, char *why,
 	return r;
 }
 
-static int probe_clone(char *why, size_t len)
+int ubc_probe_clone(char *why, size_t len)
 {
 	int ret = 0, r = try_clone(0, 0, &ret, why, len);
 
@@ -132,9 +132,9 @@ static int probe_clone(char *why, size_t len)
 	return say(why, len, ret, "well-formed clone of 2 buffers returned %d (%s)", ret, strerror(-ret));
 }
 
-static int probe_clone_offset(char *why, size_t len)
+int ubc_probe_clone_offset(char *why, size_t len)
 {
-	int ret = 0, r = probe_clone(why, len);
+	int ret = 0, r = ubc_probe_clone(why, len);
 
 	if (r <= 0)
 		return r;
@@ -151,7 +151,7 @@ static int probe_clone_offset(char *why, size_t len)
 }
 
 /* Send 16 bytes from a provided buffer over a socketpair. */
-static int probe_send_select(char *why, size_t len)
+int ubc_probe_send_select(char *why, size_t len)
 {
 	struct io_uring ring;
 	struct io_uring_sqe *sqe;
@@ -192,13 +192,7 @@ static int probe_send_select(char *why, size_t len)
 int ubc_probe(enum ubc_feature f, char *why, size_t len)
 {
 	why[0] = '\0';
-	switch (f) {
-	case UBC_F_PROVIDE_BUFFERS: return probe_provide(why, len);
-	case UBC_F_BUF_RING: return probe_buf_ring(why, len);
-	case UBC_F_REGISTER_RING_FD: return probe_ring_fd(why, len);
-	case UBC_F_CLONE_BUFFERS: return probe_clone(why, len);
-	case UBC_F_CLONE_OFFSET: return probe_clone_offset(why, len);
-	case UBC_F_SEND_BUFFER_SELECT: return probe_send_select(why, len);
-	default: return say(why, len, -EINVAL, "no probe for feature %d", (int)f);
-	}
+	if (f >= UBC_F_NR)
+		return say(why, len, -EINVAL, "no probe for feature %d", (int)f);
+	return features[f].probe(why, len);
 }

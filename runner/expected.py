@@ -29,6 +29,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import features as feature_table
+
 OUTCOMES = ("pass", "skip", "fail", "crash", "timeout")
 ENTRY_KEYS = {"id", "cases", "outcome", "since", "feature", "kernels", "failing", "bug", "difference",
               "fixed_by", "erratum", "why"}
@@ -291,7 +293,7 @@ def load_expectations(directory: str | Path) -> Expectations:
     d = Path(directory)
     entries: list[Entry] = []
     known: dict[str, str] = {}
-    features: dict[str, str] = {}
+    features: dict[str, str] = dict(feature_table.load())
     for path in sorted(d.glob("*.toml")):
         data = _read(path)
         label = f"{d.name}/{path.name}"
@@ -300,12 +302,9 @@ def load_expectations(directory: str | Path) -> Expectations:
                 if "series" not in s or not re.fullmatch(r"\d+\.\d+", str(s["series"])):
                     raise ExpectationError(f"{label} series {i}: needs series = \"X.Y\"")
                 known[str(s["series"])] = s.get("checked", "")
-            for i, f in enumerate(data.get("feature", []), 1):
-                try:
-                    _bound(str(f.get("since", "")))
-                except ValueError:
-                    raise ExpectationError(f"{label} feature {i}: needs name and since = \"X.Y\"") from None
-                features[str(f["name"])] = str(f["since"])
+            if data.get("feature"):
+                raise ExpectationError(f"{label}: features live in harness/ubc_features.h, "
+                                       "not in [[feature]] tables")
             continue
         extra = set(data) - {"expect"}
         if extra:

@@ -278,10 +278,18 @@ def test_cli_judges_logs(capsys):
     assert "REGRESSION: provide_nr_bounds" in capsys.readouterr().out
 
 
-def test_every_probe_has_a_feature_release(exp):
-    # A probe's name is what SKIP reasons carry; expected/ must know when each arrived.
+def test_every_feature_of_the_c_table_is_known_with_its_release(exp):
+    # SKIP reasons carry the names of harness/ubc_features.h; the runner reads that same table.
     import re
-    src = (TOP / "harness" / "ubc_probe.c").read_text()
-    names = re.findall(r'\[UBC_F_\w+\]\s*=\s*"([^"]+)"', src)
-    assert names
-    assert [n for n in names if n not in exp.features] == []
+    src = (TOP / "harness" / "ubc_features.h").read_text()
+    rows = re.findall(r'^UBC_FEATURE\(\s*\w+\s*,\s*"([^"]+)"\s*,\s*"([^"]+)"', src, re.M)
+    assert len(rows) >= 6
+    assert {n: s for n, s in rows} == {n: exp.features[n] for n, _ in rows}
+
+
+def test_a_malformed_feature_line_is_an_error(tmp_path):
+    from runner import features
+    bad = tmp_path / "t.h"
+    bad.write_text('UBC_FEATURE(X, "name", "six", probe_x)\n')
+    with pytest.raises(ValueError, match="t.h:1"):
+        features.load(bad)

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one table of the features a case may need: its id (UBC_F_<id>), the name a SKIP
+ * reason prints ("<name> absent: <proof>"), the kernel release that added it, and its probe
+ * (int probe(char *why, size_t len): 1 present, 0 absent with the proof, -errno broken).
+ * The runner reads this file too (runner/features.py): a kernel at or above `since` whose
+ * probe says "absent" is a regression. Add a feature by adding a line; never reorder.
+ */
+/*          id                  name                                        since   probe */
+UBC_FEATURE(PROVIDE_BUFFERS,    "IORING_OP_PROVIDE_BUFFERS",                "5.7",  ubc_probe_provide)
+UBC_FEATURE(BUF_RING,           "IORING_REGISTER_PBUF_RING",                "5.19", ubc_probe_buf_ring)
+UBC_FEATURE(REGISTER_RING_FD,   "IORING_REGISTER_RING_FDS",                 "5.18", ubc_probe_ring_fd)
+UBC_FEATURE(CLONE_BUFFERS,      "IORING_REGISTER_CLONE_BUFFERS",            "6.12", ubc_probe_clone)
+UBC_FEATURE(CLONE_OFFSET,       "IORING_REGISTER_CLONE_BUFFERS offsets",    "6.13", ubc_probe_clone_offset)
+UBC_FEATURE(SEND_BUFFER_SELECT, "IORING_OP_SEND with IOSQE_BUFFER_SELECT",  "6.10", ubc_probe_send_select)
