@@ -13,3 +13,5 @@ UBC_FEATURE(REGISTER_RING_FD,   "IORING_REGISTER_RING_FDS",                 "5.1
 UBC_FEATURE(CLONE_BUFFERS,      "IORING_REGISTER_CLONE_BUFFERS",            "6.12", ubc_probe_clone)
 UBC_FEATURE(CLONE_OFFSET,       "IORING_REGISTER_CLONE_BUFFERS offsets",    "6.13", ubc_probe_clone_offset)
 UBC_FEATURE(SEND_BUFFER_SELECT, "IORING_OP_SEND with IOSQE_BUFFER_SELECT",  "6.10", ubc_probe_send_select)
+UBC_FEATURE(NOP_FIXED_BUFFER,   "IORING_NOP_FIXED_BUFFER",                  "6.13", ubc_probe_nop_fixed_buffer)
+UBC_FEATURE(RW_VEC_FIXED,       "IORING_OP_READV_FIXED/WRITEV_FIXED",       "6.15", ubc_probe_rw_vec_fixed)
