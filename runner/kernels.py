@@ -22,6 +22,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .versions import vkey
 from .cache import CacheError, cache_dir, locked, write_atomic
 
 TOP = Path(__file__).resolve().parents[1]
@@ -41,20 +42,6 @@ class KernelError(Exception):
 class FetchError(Exception):
     """A kernel that exists but could not be obtained or is damaged (network, apt, a corrupt
     download): the run cannot run what was asked. One line, exit status 3."""
-
-
-def vkey(v: str) -> tuple:
-    """A sort key close enough to Debian's version order for kernel versions: numbers by
-    value, '~' before the end of the string (6.12.95-1~bpo12+1 < 6.12.95-1)."""
-    v = v.split(":", 1)[-1]
-    key = []
-    for p in re.split(r"(\d+)", v):
-        if p.isdigit():
-            key.append((3, int(p), ""))
-        elif p:
-            key.append((0 if p.startswith("~") else 2, 0, p))
-    key.append((1, 0, ""))
-    return tuple(key)
 
 
 @dataclass
