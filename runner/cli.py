@@ -314,10 +314,10 @@ def cmd_judge(argv: list[str]) -> int:
     verdicts, incomplete = [], 0
     for f in a.files:
         runs = _judge_input(Path(f), a.label)
-        for label, release, proc, cases, whole, note in runs:
+        for label, release, proc, cases, whole, note, never_ran in runs:
             counts: dict[str, int] = {}
             for c in cases:
-                v = judge(release or "", proc, c, exp)
+                v = judge(release or "", proc, c, exp, never_ran=never_ran)
                 verdicts.append(v)
                 counts[v.kind.value] = counts.get(v.kind.value, 0) + 1
                 if a.all or v.kind != "ok" or v.known_bug:
@@ -333,7 +333,7 @@ def cmd_judge(argv: list[str]) -> int:
 
 
 def _judge_input(path: Path, label: str | None):
-    """[(label, release, proc_version, [CaseResult], complete, why not)] of a file, or
+    """[(label, release, proc_version, [CaseResult], complete, why not, never ran)] of a file, or
     UsageError when it is neither a summary.json nor a KTAP log."""
     from . import results
     try:
@@ -358,7 +358,8 @@ def _judge_input(path: Path, label: str | None):
             bad = [n for n, c in k.cases.items() if c.status == "notrun"]
             out.append((k.id, k.data.get("release"), k.data.get("proc_version"),
                         list(k.cases.values()), bool(k.data.get("ran", True)) and not bad,
-                        f"{len(bad)} case(s) did not run" if bad else "the kernel never ran"))
+                        f"{len(bad)} case(s) did not run" if bad else "the kernel never ran",
+                        not k.data.get("ran", True)))
         return out
     run = ktap.parse_console(text, None)
     if run.plan is None:
@@ -366,7 +367,7 @@ def _judge_input(path: Path, label: str | None):
     seen = sum(c.number is not None for c in run.cases.values())
     note = "" if run.complete else f"the log is cut: {seen} of {run.plan} results"
     return [(label or str(path), run.release, run.proc_version, list(run.cases.values()),
-             run.complete, note)]
+             run.complete, note, False)]
 
 
 # -- entry -----------------------------------------------------------------------------------------
