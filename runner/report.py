@@ -2,8 +2,8 @@
 
     python3 -m runner.report SUMMARY.json [--expected DIR] [--cases DIR] [-o OUTDIR]
 
-Reads the runner's summary.json and expected/ (entries and errata), judges every case on
-every kernel, and writes OUTDIR/report.md and OUTDIR/report.html (default: next to the
+Reads the runner's summary.json (with the verdict the run made on every case) and expected/
+(errata, checks of the data), and writes OUTDIR/report.md and OUTDIR/report.html (default: next to the
 summary): the behaviour x kernel matrix, the verdicts that need attention, the differences
 between kernels, the documentation errata, kernel events and links to the raw console logs.
 """
@@ -18,12 +18,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.expected import (Expectations, Verdict, errata_problems, errata_range_warnings, judge,
-                             load_expectations, parse_version)
+from runner.expected import (Expectations, errata_problems, errata_range_warnings,
+                             load_expectations)
+from runner.status import Status
+from runner.verdict import Verdict
+from runner.versions import parse_version
 
 TOP = Path(__file__).resolve().parents[1]
-STATUS_LABEL = {"pass": "PASS", "skip": "SKIP", "fail": "FAIL", "timeout": "TIMEOUT",
-                "crash": "CRASH", "notrun": "NOT RUN", None: "-"}
+STATUS_LABEL = {**{s.value: s.label for s in Status}, None: "-"}
 
 
 @dataclass
@@ -71,10 +73,8 @@ class Report:
         for k in self.kernels:
             for name in self.cases:
                 c = k.get("cases", {}).get(name)
-                v = None
-                if c is not None and self.exp is not None:
-                    v = judge(k.get("release") or "", k.get("proc_version"), dict(c, name=name),
-                              self.exp)
+                # The verdict the run made (runner/verdict.py), never a second judgement.
+                v = Verdict.from_dict(c["verdict"]) if c is not None and c.get("verdict") else None
                 self.cells[(name, k["id"])] = Cell(
                     name, k["id"], c and c.get("status"), (c or {}).get("reason", ""),
                     (c or {}).get("subtests", []), v)
