@@ -107,15 +107,19 @@ int ubc_probe_nop_fixed_buffer(char *why, size_t len)
 		p = say(why, len, ret, "io_uring_register_buffers: %s", strerror(-ret));
 		goto out;
 	}
-	/* 6.1's io_nop_prep() ignores every SQE field: an injected result never shows. */
+	/*
+	 * Kernels without nop_flags either refuse them (6.1: non-zero rw_flags, the union
+	 * nop_flags lives in, is EINVAL) or ignore them (an injected result never shows).
+	 */
 	ret = nop_res(&ring, IORING_NOP_INJECT_RESULT, 0, -EPERM, &res);
 	if (ret) {
 		p = say(why, len, ret, "NOP submission: %s", strerror(-ret));
 		goto out;
 	}
-	if (res == 0) {
-		p = say(why, len, 0, "a NOP with IORING_NOP_INJECT_RESULT (len -EPERM) completed with 0: "
-			"nop_flags are ignored (kernels older than IORING_NOP_INJECT_RESULT, e.g. 6.1)");
+	if (res == 0 || res == -EINVAL) {
+		p = say(why, len, 0, "a NOP with IORING_NOP_INJECT_RESULT (len -EPERM) completed with %d: "
+			"nop_flags are %s (kernels older than IORING_NOP_INJECT_RESULT, e.g. 6.1)",
+			res, res ? "refused" : "ignored");
 		goto out;
 	}
 	if (res != -EPERM) {
