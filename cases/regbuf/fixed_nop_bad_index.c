@@ -53,24 +53,43 @@ FIXTURE_TEARDOWN(fixed)
 	ubc_buf_free(self->mem, BUF_LEN);
 }
 
-TEST_F(fixed, nop_result_and_link)
+/* A NOP on slot idx, linked (IOSQE_IO_LINK) to a plain NOP when link is set. */
+static int queue_nops(struct io_uring *ring, int idx, int link)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
-	struct ubc_cqe c[3];
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
 	io_uring_prep_nop(sqe);
 	sqe->nop_flags = IORING_NOP_FIXED_BUFFER;
-	sqe->buf_index = (__u16)variant->idx;
+	sqe->buf_index = (__u16)idx;
 	sqe->user_data = NOP_UD;
-	sqe->flags |= IOSQE_IO_LINK;
-	sqe = io_uring_get_sqe(&self->ring);
-	io_uring_prep_nop(sqe);
-	sqe->user_data = LINK_UD;
-	ASSERT_EQ(2, io_uring_submit(&self->ring));
-	ASSERT_EQ(2, ubc_collect_cqes(&self->ring, 500, c, 3));
+	if (link) {
+		sqe->flags |= IOSQE_IO_LINK;
+		sqe = io_uring_get_sqe(ring);
+		io_uring_prep_nop(sqe);
+		sqe->user_data = LINK_UD;
+	}
+	return io_uring_submit(ring);
+}
+
+TEST_F(fixed, nop_res)
+{
+	struct ubc_cqe c[2];
+
+	ASSERT_EQ(1, queue_nops(&self->ring, variant->idx, 0));
+	ASSERT_EQ(1, ubc_collect_cqes(&self->ring, 500, c, 2));
 	ASSERT_EQ((unsigned long long)NOP_UD, c[0].user_data);
 	ASSERT_EQ(variant->expect, c[0].res);
 	ASSERT_EQ(0U, c[0].flags);
+}
+
+/* A failed lookup fails the request (req_set_fail()): the link behind it is cancelled. */
+TEST_F(fixed, link_behind)
+{
+	struct ubc_cqe c[3];
+
+	ASSERT_EQ(2, queue_nops(&self->ring, variant->idx, 1));
+	ASSERT_EQ(2, ubc_collect_cqes(&self->ring, 500, c, 3));
+	ASSERT_EQ((unsigned long long)NOP_UD, c[0].user_data);
 	ASSERT_EQ((unsigned long long)LINK_UD, c[1].user_data);
 	ASSERT_EQ(variant->expect ? -ECANCELED : 0, c[1].res);
 }
