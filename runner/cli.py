@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import gate, kernels, ktap, qemu
+from . import bzimage, gate, kernels, ktap, qemu
 from .cache import CacheError, cache_dir
 from .kernel_run import DEFAULT_CASE_TIMEOUT, Options, qemu_missing
 from .status import EXIT_INTERRUPTED, EXIT_NOT_RUN, EXIT_OK, EXIT_USAGE
@@ -152,9 +152,9 @@ def check_kernel(spec: str, pkgs: Packages) -> None:
                 if not img.is_file():
                     raise kernels.KernelError(f"kernel build tree '{spec}' has no "
                                               "arch/x86/boot/bzImage (build it first)")
-                kernels.check_bzimage(img)
+                bzimage.check_bzimage(img)
             elif p.is_file():
-                kernels.check_bzimage(p)
+                bzimage.check_bzimage(p)
             elif p.exists():
                 raise kernels.KernelError(f"'{spec}' is neither a bzImage nor a kernel build tree")
             else:
@@ -166,7 +166,7 @@ def check_kernel(spec: str, pkgs: Packages) -> None:
         kernels.match(spec, pkgs())
     except OSError as e:
         raise UsageError(f"cannot read '{spec}': {e.strerror}") from None
-    except kernels.KernelError as e:
+    except (kernels.KernelError, bzimage.NotABzImage) as e:
         raise UsageError(str(e)) from None
 
 

@@ -22,7 +22,9 @@ from .results import case_dict
 from .status import Status
 
 TOP = Path(__file__).resolve().parents[1]
-DEFAULT_CASE_TIMEOUT = 120  # seconds per case binary; run-cases.sh has the same default
+# Seconds per case binary: scripts/run-cases.sh's default, read from it (one place).
+DEFAULT_CASE_TIMEOUT = int(re.search(r"UBC_CASE_TIMEOUT:-(\d+)",
+                                     (TOP / "scripts" / "run-cases.sh").read_text()).group(1))
 
 
 @dataclass

@@ -154,6 +154,7 @@ class Report:
         if self.exp is None:
             return ["no expected/ data: nothing was judged"]
         out = [f"no expected/ entry covers {c}" for c in self.exp.uncovered(self.cases)]
+        out += self.exp.unmatched(sorted(p.stem for p in (TOP / "cases").glob("*/*.c")))
         known = set(self.cases) | set(self.behaviour)
         out += errata_problems(self.exp, sorted(known)) if known else []
         out += errata_range_warnings(self.exp)
