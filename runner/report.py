@@ -19,7 +19,6 @@ from pathlib import Path
 
 from runner.expected import (Expectations, errata_problems, errata_range_warnings,
                              load_expectations)
-from runner.status import Status
 from runner.verdict import Verdict
 from runner.versions import parse_version
 from runner.report_html import STATUS_LABEL, HtmlPage
