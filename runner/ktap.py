@@ -232,6 +232,7 @@ class ConsoleParser:
         self._closed: set[str] = set()  # cases with a verdict from the KTAP
         self._numbers: dict[int, str] = {}  # top-level test numbers seen
         self._nest = [0, 0, 0, 0]  # the running case's nested ok, not ok, skip, plan (awk's way)
+        self._unread = False  # a result line of the running case was longer than LINE_LIMIT
         self._tally = [0, 0, 0]  # what run-cases.sh's summary line must say
         self._pending = ""  # KTAP fragment cut by a kernel message
         self._collecting: list[list] = []  # [crash event, lines, lines left] whose excerpt grows
@@ -268,8 +269,10 @@ class ConsoleParser:
         """End of the console: decide the running case and the cases that never started."""
         run = self.run
         run.end_reason = end_reason
-        if self._pending:
-            self._whole_line(self._pending)
+        if self._pending:  # cut by a kernel message and never completed: not read as KTAP
+            if self._pending.startswith((GUEST_DONE, GUEST_ALIVE)):
+                run.done = True
+            self._log(self._pending)
             self._pending = ""
         for ev, lines, _ in self._collecting:
             ev.excerpt = "\n".join([ev.excerpt] + lines)
@@ -373,6 +376,8 @@ class ConsoleParser:
         if self._current is not None and head.startswith("    "):
             self._current.log.append(line)
             if _NESTED.match(head):
+                if len(line) > LINE_LIMIT and head.startswith(("    ok ", "    not ok ")):
+                    self._too_long(len(line))
                 self._nested(self._current, head[4:])
             return
         m = _SUBTEST.match(head)
@@ -412,6 +417,10 @@ class ConsoleParser:
         kind = event_kind(head)
         if kind is not None:
             self._event(kind, head)
+
+    def _too_long(self, length: int) -> None:
+        self._error(f"a result line of {length} characters: only its first {LINE_LIMIT} were read")
+        self._unread = True
 
     def _reopen(self) -> None:
         """KTAP after the summary line: an error, and read on (it may report a failure)."""
@@ -470,7 +479,7 @@ class ConsoleParser:
             if old is not None:
                 case.status, case.reason = old.status, old.reason
             self.run.cases[name] = case
-        self._current, self._diag, self._nest = case, [], [0, 0, 0, 0]
+        self._current, self._diag, self._nest, self._unread = case, [], [0, 0, 0, 0], False
 
     def _nested(self, case: CaseResult, text: str) -> None:
         nest = self._nest
@@ -521,7 +530,7 @@ class ConsoleParser:
             self._settle(case)
             case = None
         if case is None:
-            self._nest = [0, 0, 0, 0]
+            self._nest, self._unread = [0, 0, 0, 0], False
             if name in self._closed:
                 self._repeats = run.cases[name]
                 case = CaseResult(name, line=self._lineno)
@@ -531,6 +540,8 @@ class ConsoleParser:
                 run.cases[name] = case
             self._current = case
         case.log.append(line)
+        if len(line) > LINE_LIMIT:
+            self._too_long(len(line))
         run.results += 1
         if number in self._numbers:
             self._error(f"test number {number} twice ({self._numbers[number]}, {name})")
@@ -585,6 +596,8 @@ class ConsoleParser:
         if failed or self._nest[1]:
             names = "; ".join(f"{s.name}: {s.reason}" if s.reason else s.name for s in failed)
             return Status.FAIL, f"top-level ok but a nested not ok: {names or 'unnamed'}"
+        if self._unread:
+            return Status.FAIL, f"a result line longer than {LINE_LIMIT} characters, not read whole"
         if done > case.plan:
             return Status.FAIL, f"{done} nested results for a plan of {case.plan}"
         if status == Status.PASS and case.plan == 0:
