@@ -430,7 +430,8 @@ class ConsoleParser:
         """KTAP after the summary line: an error, and read on (it may report a failure)."""
         if self._ended:
             self._error("KTAP output after the summary line")
-            self._ended = False
+            self._ended, self._recording = False, True
+            self.run.ktap_lines.extend(self._held)
 
     def _banner(self, line: str) -> None:
         m = _BANNER_KERNEL.match(line)
@@ -643,8 +644,8 @@ class ConsoleParser:
 
 def parse_console(text: str, expected_cases: list[str] | None = None,
                   end_reason: str | None = None) -> ConsoleRun:
-    """Parse a whole console log. Lines end at \n only, as on the console (runner.qemu): a form
-    feed or a lone \r in a case's output must not start a line of its own."""
+    """Parse a whole console log. Lines end at \\n only, as on the console (runner.qemu): a form
+    feed or a lone \\r in a case's output must not start a line of its own."""
     p = ConsoleParser()
     lines = text.split("\n")
     if lines and lines[-1] == "":
