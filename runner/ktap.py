@@ -237,6 +237,8 @@ class ConsoleParser:
         self._numbers: dict[int, str] = {}  # top-level test numbers seen
         self._nest = [0, 0, 0, 0]  # the running case's nested ok, not ok, skip, plan (awk's way)
         self._unread = False  # a result line of the running case was longer than LINE_LIMIT
+        self._subnumbers: set[int] = set()  # the running case's nested result numbers
+        self._subtwice: int | None = None  # a nested result number it printed twice
         self._tally = [0, 0, 0]  # what run-cases.sh's summary line must say
         self._pending = ""  # KTAP fragment cut by a kernel message
         self._collecting: list[list] = []  # [crash event, lines, lines left] whose excerpt grows
@@ -422,6 +424,9 @@ class ConsoleParser:
         if kind is not None:
             self._event(kind, head)
 
+    def _reset_nest(self) -> None:
+        self._nest, self._unread, self._subnumbers, self._subtwice = [0, 0, 0, 0], False, set(), None
+
     def _too_long(self, length: int) -> None:
         self._error(f"a result line of {length} characters: only its first {LINE_LIMIT} were read")
         self._unread = True
@@ -484,7 +489,8 @@ class ConsoleParser:
             if old is not None:
                 case.status, case.reason = old.status, old.reason
             self.run.cases[name] = case
-        self._current, self._diag, self._nest, self._unread = case, [], [0, 0, 0, 0], False
+        self._current, self._diag = case, []
+        self._reset_nest()
 
     def _nested(self, case: CaseResult, text: str) -> None:
         nest = self._nest
@@ -510,7 +516,10 @@ class ConsoleParser:
         r = parse_result(text)
         if r is None:
             return
-        ok, _, name, directive = r
+        ok, number, name, directive = r
+        if number in self._subnumbers and self._subtwice is None:
+            self._subtwice = number
+        self._subnumbers.add(number)
         word = directive[:5].upper()
         if not ok:
             status, reason = Status.FAIL, "; ".join(self._diag[-3:])
@@ -535,7 +544,7 @@ class ConsoleParser:
             self._settle(case)
             case = None
         if case is None:
-            self._nest, self._unread = [0, 0, 0, 0], False
+            self._reset_nest()
             if name in self._closed:
                 self._repeats = run.cases[name]
                 case = CaseResult(name, line=self._lineno)
@@ -605,6 +614,8 @@ class ConsoleParser:
             return Status.FAIL, f"a result line longer than {LINE_LIMIT} characters, not read whole"
         if done > case.plan:
             return Status.FAIL, f"{done} nested results for a plan of {case.plan}"
+        if self._subtwice is not None:
+            return Status.FAIL, f"nested result {self._subtwice} printed twice"
         if status == Status.PASS and case.plan == 0:
             return Status.FAIL, "top-level ok but no nested result (plan 1..0)"
         return status, reason

@@ -431,3 +431,10 @@ def test_a_line_cut_by_a_kernel_message_and_never_finished_is_not_read():
     run = parse_console(text, ["a", "b"], end_reason="timeout")
     assert run.cases["a"].status == "pass"
     assert run.cases["b"].status == "crash" and not run.complete
+
+
+def test_a_nested_result_printed_twice_does_not_fill_the_plan():
+    text = doc("1..1", "    # Subtest: a", "    1..2", "    ok 1 a.x", "    ok 1 a.x", "ok 1 a",
+               "2 passed, 0 failed, 0 skipped")
+    a = parse_console(text).cases["a"]
+    assert a.status == "fail" and a.reason == "nested result 1 printed twice"
