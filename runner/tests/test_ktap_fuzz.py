@@ -328,9 +328,13 @@ def test_truncated_anywhere_never_complete_and_no_pass_past_the_cut():
                 assert not run.complete or has_summary(short), f"{label} cut at {cut}"
             # At line boundaries of a short document, as the streaming reader sees it.
             if len(physical) < 120:
+                result_at = {r[1]: i for i, line in enumerate(physical)
+                             if (r := top_result(line)) is not None}
                 for n in rng.sample(range(len(physical)), min(12, len(physical))):
                     run = check(physical[:n], f"{label} first {n} lines")
                     assert not run.complete or has_summary(physical[:n]), f"{label} {n} lines"
+                    for name, case in run.cases.items():  # cut before its result line
+                        assert case.status != "pass" or result_at.get(name, n) < n, (label, n)
 
 
 def test_adversarial_lines_are_linear():
@@ -348,6 +352,10 @@ def test_adversarial_lines_are_linear():
         run, worst = feed_all(doc + [bad] * 3 + ["    ok 1 a.x", "ok 1 a", "1 passed, 0 failed, 0 skipped"])
         assert time.perf_counter() - t0 < 1.0, repr(bad[:30])
         assert run.cases["a"].status in ("pass", "fail", "crash")
+    # Ten times longer, still well under a second: the cost follows the length.
+    t0 = time.perf_counter()
+    feed_all(doc + ["ok 1 " + " " * (10 * big) + "x", "    ok 1 " + "\t " * (5 * big)])
+    assert time.perf_counter() - t0 < 1.0
     # Floods: many kernel reports and cut lines in one case stay linear too.
     flood = doc + ["[    1.000000] BUG: unable to handle page fault"] * 3000 + \
         ["[    2.000000] WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1"] * 3000 + \
