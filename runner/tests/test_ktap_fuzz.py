@@ -1,7 +1,7 @@
 """runner/ktap.py against random, truncated, interleaved and adversarial consoles (fixed seeds).
 
 The documents are the recorded logs in runner/tests/data/ and synthetic ones shaped like
-harness/run-cases.sh output. The properties: the parser never raises; time per line is linear
+scripts/run-cases.sh output. The properties: the parser never raises; time per line is linear
 (100k-character lines in well under a second); it never reports a pass that was not printed
 (the case's `# Subtest:` header, then its nested plan filled by nested results with no
 nested `not ok`, then its own `ok N name` without SKIP, and no report of it with a nested
