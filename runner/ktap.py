@@ -27,44 +27,16 @@ the first LINE_LIMIT characters of a line are read (the whole line stays in the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from .console_run import _RANK, CaseResult, ConsoleRun, KernelEvent, SubResult, end_reason  # noqa: F401
+from .kmsg import CRASH_EVENTS, LINE_LIMIT, clean, event_kind, split_kernel  # noqa: F401
 from .status import Status
 
 STATUSES = tuple(Status)  # old name of the status set
 
-LINE_LIMIT = 4096  # characters of a console line the parser reads
 # The guest's init says so when it is done (runner/guest/init), or alive (the accelerator probe).
 GUEST_DONE = "# ubc-guest: done"
 GUEST_ALIVE = "# ubc-guest: alive"
-
-# Kernel events: (kind, pattern searched in the message without its timestamp). Order
-# matters: the specific BUG: reports (KASAN, KFENCE, soft lockup) come before the generic one.
-# Every repetition is bounded or anchored, so a search is linear in the line.
-EVENT_PATTERNS = [
-    ("panic", re.compile(r"Kernel panic - not syncing")),
-    ("kasan", re.compile(r"^BUG: KASAN:|^KASAN:")),
-    ("kfence", re.compile(r"^BUG: KFENCE:")),
-    ("ubsan", re.compile(r"^UBSAN:")),
-    ("lockup", re.compile(r"soft lockup - CPU#|BUG: soft lockup|hard LOCKUP|^BUG: workqueue lockup")),
-    ("hung", re.compile(r"blocked for more than \d{1,9} seconds")),
-    ("rcu", re.compile(r"rcu: INFO: \w{1,40} detected stalls|rcu_\w{1,40} self-detected stall|"
-                       r"rcu: INFO: \w{1,40} self-detected stall|detected stalls on CPUs/tasks")),
-    ("oops", re.compile(r"^Oops: |^Oops\b|^general protection fault|Internal error: Oops")),
-    ("bug", re.compile(r"^BUG: |kernel BUG at ")),
-    ("warning", re.compile(r"^WARNING: ")),
-]
-# Events that make the case a crash; every other event makes it (at least) a fail.
-CRASH_EVENTS = frozenset({"panic", "oops", "bug"})
-
-# A printk timestamp; with it a kernel line can be found even in the middle of a KTAP line.
-_TIMESTAMP = re.compile(r"\[\s{0,12}\d{1,12}\.\d{6}\]")
-# Markers that start a kernel report even without timestamps (printk.time=0).
-_BARE_MARKER = re.compile(r"------------\[ cut here \]------------|Kernel panic - not syncing|"
-                          r"BUG: |WARNING: CPU: |Oops: ")
-_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1bc")
-_PREFIX = re.compile(r"^\s{0,16}(?:<\d>)?(?:\[\s{0,12}\d{1,12}\.\d{1,12}\]\s{0,16})?"
-                     r"(?:\[\s{0,12}[TC]\d{1,12}\]\s{0,16})?")
 
 _TOP_VERSION = re.compile(r"^KTAP version \d{1,9}\s*$")
 _TOP_PLAN = re.compile(r"^1\.\.(\d{1,9})\s*$")
@@ -80,117 +52,6 @@ _AWK_PLAN = re.compile(r"^1\.\.(\d{1,9})")  # how run-cases.sh's awk reads a nes
 _HARNESS_NOTE = re.compile(r"^(OK|FAIL|SKIP|XFAIL|XPASS)\s|^(PASSED|FAILED|Totals|Starting|Planned)\b")
 
 EXCERPT_LINES = 30  # console lines kept as a crash's excerpt
-# How bad a status is, to pick between two reports of one case.
-_RANK = {Status.PASS: 0, Status.SKIP: 0, Status.NOTRUN: 1, Status.FAIL: 1,
-         Status.INTERRUPTED: 2, Status.TIMEOUT: 2, Status.CRASH: 3}
-
-
-@dataclass
-class SubResult:
-    name: str
-    status: str  # Status.PASS | FAIL | SKIP
-    reason: str = ""
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "status": str(self.status), "reason": self.reason}
-
-
-@dataclass
-class KernelEvent:
-    kind: str  # panic oops bug warning kasan ubsan kfence lockup hung rcu taint
-    line: int  # 1-based console line number
-    excerpt: str  # the message (and, for crashes, the lines after it, filled as they come)
-    case: str | None  # the case it is attributed to (None: before KTAP or after its end)
-    after_result: bool = False  # came after that case's result line (deferred kernel work)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "line": self.line, "excerpt": self.excerpt,
-                "case": self.case, "after_result": self.after_result}
-
-
-@dataclass
-class CaseResult:
-    name: str
-    status: str = Status.NOTRUN
-    reason: str = ""
-    subtests: list[SubResult] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
-    number: int | None = None  # its number in the top-level KTAP
-    ktap_status: str | None = None  # what its own KTAP said, before kernel events
-    plan: int | None = None  # the nested plan
-    line: int | None = None  # console line of its "# Subtest:" header (or result line)
-
-    def to_dict(self) -> dict:
-        """The shape of a case in the runner's summary.json."""
-        return {"status": str(self.status), "reason": self.reason,
-                "subtests": [s.to_dict() for s in self.subtests]}
-
-
-@dataclass
-class ConsoleRun:
-    cases: dict[str, CaseResult] = field(default_factory=dict)
-    banner: list[str] = field(default_factory=list)
-    plan: int | None = None
-    events: list[KernelEvent] = field(default_factory=list)
-    complete: bool = False  # plan, every result and the summary seen, and no parse error
-    release: str | None = None
-    arch: str | None = None
-    proc_version: str | None = None
-    summary: tuple[int, int, int] | None = None  # (passed, failed, skipped) as printed
-    end_reason: str | None = None
-    errors: list[str] = field(default_factory=list)  # parse errors, "console line N: ..."
-    ktap_lines: list[str] = field(default_factory=list)  # the KTAP as the console carried it
-    done: bool = False  # the guest's init printed GUEST_DONE or GUEST_ALIVE
-    panicked: bool = False  # a kernel panic was seen
-    results: int = 0  # top-level result lines seen
-
-    def to_dict(self) -> dict:
-        return {"release": self.release, "proc_version": self.proc_version,
-                "complete": self.complete, "plan": self.plan, "end_reason": self.end_reason,
-                "errors": list(self.errors),
-                "cases": {n: c.to_dict() for n, c in self.cases.items()},
-                "events": [e.to_dict() for e in self.events]}
-
-
-def end_reason(run: ConsoleRun, exit_code: int | None, timed_out: bool,
-               signalled: int | None = None) -> str | None:
-    """How a boot ended, from what the parser saw and how QEMU exited.
-
-    None: the guest said it was done and QEMU exited 0. Otherwise "timeout" (the runner
-    killed it), "panic" (the kernel panicked), "qemu killed by signal N" (QEMU itself died by
-    a signal, `signalled` or a negative exit code as subprocess reports it: a host-side fault,
-    not a kernel crash) or "qemu exit N".
-    """
-    if timed_out:
-        return "timeout"
-    if exit_code == 0 and run.done:
-        return None
-    if run.panicked:
-        return "panic"
-    if signalled is None and exit_code is not None and exit_code < 0:
-        signalled = -exit_code
-    if signalled is not None:
-        return f"qemu killed by signal {signalled}"
-    return f"qemu exit {exit_code}"
-
-
-def clean(line: str) -> str:
-    """Drop line ends, NULs and terminal escape sequences a serial console adds."""
-    if "\x1b" in line:
-        line = _ANSI.sub("", line)
-    if "\x00" in line:
-        line = line.replace("\x00", "")
-    line = line.rstrip("\r\n")
-    return line.replace("\r", "") if "\r" in line else line
-
-
-def event_kind(message: str) -> str | None:
-    """The kind of kernel event a console message reports, or None."""
-    body = _PREFIX.sub("", message[:LINE_LIMIT], count=1)
-    for kind, pat in EVENT_PATTERNS:
-        if pat.search(body):
-            return kind
-    return None
 
 
 def parse_result(line: str) -> tuple[bool, int, str, str] | None:
@@ -206,20 +67,6 @@ def parse_result(line: str) -> tuple[bool, int, str, str] | None:
         return None
     name, _, directive = rest[m.end():].partition("#")
     return ok, int(m.group()), name.strip(), directive.strip()
-
-
-def _split_kernel(line: str) -> tuple[str, str | None]:
-    """(KTAP fragment before a kernel message, kernel message) of a console line.
-
-    A line that is only a kernel message gives ("", message); a line with none ("line", None).
-    """
-    head = line[:LINE_LIMIT]
-    m = _TIMESTAMP.search(head)
-    if m is None:
-        m = _BARE_MARKER.search(head)
-    if m is None:
-        return line, None
-    return line[:m.start()], line[m.start():]
 
 
 class ConsoleParser:
@@ -256,7 +103,7 @@ class ConsoleParser:
         else:
             self._held = self._held[-63:] + [raw]
         line = clean(line)
-        fragment, kernel = _split_kernel(line)
+        fragment, kernel = split_kernel(line)
         if kernel is not None:
             # Even a fragment of blanks is kept: it can be the indent of a nested line.
             if fragment:
