@@ -27,9 +27,9 @@ endif
 all: $(BINS) $(BUILD)/versions.txt $(BUILD)/bin/run-cases.sh
 
 # deps.mk names the fetched liburing and kselftest headers; it is remade when the pins change.
-$(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf harness/get-deps.sh scripts/papt
+$(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf scripts/get-deps.sh scripts/papt
 	@mkdir -p $(BUILD)
-	@KDIR="$(KDIR)" harness/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
+	@KDIR="$(KDIR)" scripts/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 -include $(BUILD)/deps.mk
@@ -53,7 +53,7 @@ $(BUILD)/bin/%: %.c $(HARNESS_OBJS) $(HARNESS_HDRS) $(BUILD)/deps.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -static $< $(HARNESS_OBJS) $(URING_LIB) -o $@
 
-$(BUILD)/bin/run-cases.sh: harness/run-cases.sh
+$(BUILD)/bin/run-cases.sh: scripts/run-cases.sh
 	@mkdir -p $(@D)
 	cp $< $@
 

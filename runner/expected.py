@@ -93,6 +93,11 @@ class Expectations:
         unsure = [e for e in unsure if best is None or e.specificity(case) > best.specificity(case)]
         return best, unsure
 
+    def unmatched(self, cases: list[str]) -> list[str]:
+        """Entries' case names and globs that match no case: stale data, said as a problem."""
+        return [f"{e.where}: {g!r} matches no case" for e in self.entries for g in e.cases
+                if not any(fnmatch.fnmatchcase(c, g) for c in cases)]
+
     def uncovered(self, cases: list[str]) -> list[str]:
         return [c for c in cases if not any(e.matches(c) for e in self.entries)]
 

@@ -1,4 +1,4 @@
-"""The cases on the running kernel: harness/run-cases.sh as a child process, its output
+"""The cases on the running kernel: scripts/run-cases.sh as a child process, its output
 read like a guest's console (the same parser, the same results)."""
 from __future__ import annotations
 

@@ -27,14 +27,13 @@ BUSYBOX_PKG = "busybox-static"
 
 
 def _pinned_busybox() -> str:
-    """UBC_BUSYBOX_VERSION, else BUSYBOX_VERSION= in deps.conf, else bookworm's."""
+    """UBC_BUSYBOX_VERSION, else BUSYBOX_VERSION= in deps.conf (where every pin lives)."""
     v = os.environ.get("UBC_BUSYBOX_VERSION")
     conf = Path(__file__).resolve().parents[1] / "deps.conf"
-    if not v and conf.exists():
-        for line in conf.read_text().splitlines():
-            if line.startswith("BUSYBOX_VERSION="):
-                v = line.split("=", 1)[1].strip().strip('"')
-    return v or "1:1.35.0-4+deb12u1+b1"
+    for line in conf.read_text().splitlines() if not v else []:
+        if line.startswith("BUSYBOX_VERSION="):
+            v = line.split("=", 1)[1].strip().strip('"')
+    return v or ""
 
 
 BUSYBOX_VERSION = _pinned_busybox()
@@ -134,14 +133,10 @@ def _fetch_busybox(tmp: Path) -> str:
     """Put a static busybox at tmp/busybox: the pinned Debian package (the newest served if
     the pin is gone), else the system's /bin/busybox if it is static."""
     try:
-        version = BUSYBOX_VERSION
-        served = papt("versions", BUSYBOX_PKG).split()
-        warn = ""
-        if version not in served:
-            if not served:
-                raise FetchError(f"the mirror serves no {BUSYBOX_PKG}")
-            warn = f" (pinned {BUSYBOX_VERSION} not served)"
-            version = served[0]
+        if not BUSYBOX_VERSION:
+            raise FetchError("deps.conf pins no BUSYBOX_VERSION")
+        version = papt("pick", BUSYBOX_PKG, BUSYBOX_VERSION).strip()
+        warn = "" if version == BUSYBOX_VERSION else f" (pinned {BUSYBOX_VERSION} not served)"
         deb = Path(papt("download", f"{BUSYBOX_PKG}={version}", str(tmp)).strip().splitlines()[-1])
         digest = sha256(deb)[:16]
         proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)

@@ -22,7 +22,9 @@ from .results import case_dict
 from .status import Status
 
 TOP = Path(__file__).resolve().parents[1]
-DEFAULT_CASE_TIMEOUT = 120  # seconds per case binary; run-cases.sh has the same default
+# Seconds per case binary: scripts/run-cases.sh's default, read from it (one place).
+DEFAULT_CASE_TIMEOUT = int(re.search(r"UBC_CASE_TIMEOUT:-(\d+)",
+                                     (TOP / "scripts" / "run-cases.sh").read_text()).group(1))
 
 
 @dataclass
@@ -249,17 +251,10 @@ class KernelRun:
     def _write_ktap(self) -> None:
         """The KTAP part of every boot's console (printk lines that interleave stay)."""
         with open(self.ktap_file, "w") as f:
-            for n, b in enumerate(self.runs, 1):
-                if len(self.runs) > 1:
+            for n, r in enumerate(self.parsed, 1):
+                if len(self.parsed) > 1:
                     f.write(f"# ubc-runner: boot {n}\n")
-                inside = False
-                for line in b.console:
-                    if line.startswith("KTAP version"):
-                        inside = True
-                    if inside:
-                        f.write(line + "\n")
-                    if inside and re.match(r"^\d+ passed, \d+ failed, \d+ skipped", line):
-                        inside = False
+                f.writelines(line + "\n" for line in r.ktap_lines)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -241,6 +241,12 @@ def test_plugin_seam(exp):
     assert j(k, case("clone_read_through_dst", "skip", ABSENT_CLONE))[0] == "failed"
 
 
+def test_every_case_name_and_glob_of_expected_matches_a_case(exp):
+    cases = sorted(p.stem for p in TOP.glob("cases/*/*.c"))
+    assert exp.unmatched(cases) == []
+    assert exp.unmatched(["provide_x"])  # and the check does find a stale one
+
+
 def test_project_errata_are_complete_and_name_real_cases(exp):
     cases = sorted(p.stem for p in TOP.glob("cases/*/*.c"))
     assert errata_problems(exp, cases) == []
@@ -259,7 +265,7 @@ def test_errata_problems_are_found(tmp_path):
 
 
 def test_real_612_guest_offsets_skip_and_clone_runs(exp):
-    # boot.sh 6.12 (Debian 6.12.107 cloud): clone present, offsets absent.
+    # A recorded guest console of Debian 6.12.107 cloud: clone present, offsets absent.
     run = parse_console((DATA / "guest612_real.log").read_text(), None)
     assert str(parse_version(run.release, run.proc_version)) == "6.12.107"
     offsets = [c for n, c in run.cases.items() if n.startswith("clone_offset_")]
@@ -288,7 +294,7 @@ def test_skip_for_a_second_newer_feature_is_ok(exp):
 
 
 def test_real_61_guest_known_differences(exp):
-    # boot.sh 6.1: clone absent, two provide cases show 6.1's known differences.
+    # A recorded guest console of 6.1: clone absent, two provide cases show 6.1's known differences.
     run = parse_console((DATA / "guest61_real.log").read_text(), None)
     verdicts = {n: judge(run.release, run.proc_version, c, exp) for n, c in run.cases.items()}
     assert all(v.kind == "ok" for v in verdicts.values()), [str(v) for v in verdicts.values()
@@ -322,3 +328,18 @@ def test_a_malformed_feature_line_is_an_error(tmp_path):
     bad.write_text('UBC_FEATURE(X, "name", "six", probe_x)\n')
     with pytest.raises(ValueError, match="t.h:1"):
         features.load(bad)
+
+
+@pytest.mark.skipif(not shutil.which("dpkg"), reason="no dpkg")
+def test_vkey_orders_kernel_versions_as_dpkg_does():
+    import subprocess
+    from runner.versions import vkey
+    versions = ["6.1.170-1", "6.1.176-1", "6.12.95-1~bpo12+1", "6.12.95-1", "6.12.107-1",
+                "6.16.12-1~bpo13+1", "6.19.14-1", "7.0.13-1", "7.3.4-1~bpo13+1", "7.3.4-1",
+                "1:1.35.0-4+deb12u1+b1", "1:1.38.0-3+b1", "6.12.9-1", "6.12.10-1"]
+    for a in versions:
+        for b in versions:
+            if a == b or (":" in a) != (":" in b):
+                continue
+            lt = subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0
+            assert (vkey(a) < vkey(b)) == lt, (a, b)

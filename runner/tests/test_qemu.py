@@ -176,13 +176,13 @@ def test_build_puts_cases_busybox_and_init_in_place(tmp_path):
         bins.append(p)
     bb = tmp_path / "busybox"
     bb.write_bytes(b"BUSYBOX")
-    out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "harness" / "run-cases.sh",
+    out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "scripts" / "run-cases.sh",
                           ["liburing 2.15", "busybox x"], bb)
     ent = {n: (m, d) for n, m, d in initramfs.parse_cpio(out.read_bytes())}
     assert ent["init"][1] == initramfs.GUEST_INIT.read_bytes() and ent["init"][0] & 0o111
     assert ent["bin/busybox"][1] == b"BUSYBOX"
     assert stat.S_ISLNK(ent["bin/sh"][0]) and ent["bin/sh"][1] == b"busybox"
-    assert ent["ubc/bin/run-cases.sh"][1] == (TOP / "harness" / "run-cases.sh").read_bytes()
+    assert ent["ubc/bin/run-cases.sh"][1] == (TOP / "scripts" / "run-cases.sh").read_bytes()
     assert ent["ubc/bin/a_case"][1] == b"\x7fELFa_case" and ent["ubc/bin/a_case"][0] & 0o111
     assert ent["ubc/cases"][1] == b"b_case\na_case\n"  # the order asked for
     assert ent["ubc/versions.txt"][1] == b"liburing 2.15\nbusybox x\n"
