@@ -188,6 +188,14 @@ int ubc_wait_cqe_ms(struct io_uring *ring, int ms, int *res, unsigned int *flags
 	return 0;
 }
 
+int ubc_take(struct io_uring *ring, int fd, int sock, unsigned int len, int bgid,
+	     int *res, unsigned int *flags)
+{
+	if (sock)
+		return ubc_recv_select(ring, fd, len, bgid, res, flags);
+	return ubc_read_select(ring, fd, len, 0, bgid, res, flags);
+}
+
 /* ---- probes (one line each in ubc_features.h) ---- */
 
 /* Register an 8-entry ring on bgid 1 with these reg fields; 0 or -errno. */

@@ -58,6 +58,13 @@ int ubc_submit_reap(struct io_uring *ring, int nr, int *res, unsigned int *flags
 int ubc_wait_cqe_ms(struct io_uring *ring, int ms, int *res, unsigned int *flags,
 		    unsigned long long *udata);
 
+/*
+ * One selecting receive of up to len bytes (0: the whole buffer) from group bgid: a recv when
+ * sock, else a read at offset 0 (pipes); as ubc_submit_one.
+ */
+int ubc_take(struct io_uring *ring, int fd, int sock, unsigned int len, int bgid,
+	     int *res, unsigned int *flags);
+
 /* IORING_CQE_F_BUFFER with buffer ID bid, the flag word a selecting CQE carries. */
 #define UBC_BUF_FLAGS(bid) (IORING_CQE_F_BUFFER | ((unsigned int)(bid) << IORING_CQE_BUFFER_SHIFT))
 
