@@ -7,7 +7,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "ubc_bufring.h"
 
@@ -194,6 +199,106 @@ int ubc_take(struct io_uring *ring, int fd, int sock, unsigned int len, int bgid
 	if (sock)
 		return ubc_recv_select(ring, fd, len, bgid, res, flags);
 	return ubc_read_select(ring, fd, len, 0, bgid, res, flags);
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr;
+	int ret = 0, s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		ret = -errno;
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr))
+			ret = -errno;
+	}
+	close(s);
+	return ret;
+}
+
+int ubc_tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int one = 1, l, c = -1, r = -1, ret = lo_up();
+
+	if (ret)
+		return ret;
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0)
+		return -errno;
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &alen))
+		goto fail;
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)))
+		goto fail;
+	r = accept(l, NULL, NULL);
+	if (r < 0 || setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		goto fail;
+	close(l);
+	sv[0] = r;
+	sv[1] = c;
+	return 0;
+fail:
+	ret = errno ? -errno : -EIO;
+	close(l);
+	if (c >= 0)
+		close(c);
+	if (r >= 0)
+		close(r);
+	return ret;
+}
+
+int ubc_wait_readable(int fd, int want)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < 2000; i++) {
+		int n = 0;
+
+		if (ioctl(fd, FIONREAD, &n))
+			return -errno;
+		if (n >= want)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int ubc_tcp_send(int sv[2], size_t n, unsigned int seed, size_t pos)
+{
+	unsigned char chunk[4096];
+	int before = 0;
+
+	if (ioctl(sv[0], FIONREAD, &before))
+		return -errno;
+	for (size_t off = 0; off < n; off += sizeof(chunk)) {
+		size_t k = n - off < sizeof(chunk) ? n - off : sizeof(chunk);
+
+		ubc_fill(chunk, k, seed, pos + off);
+		if (write(sv[1], chunk, k) != (ssize_t)k)
+			return errno ? -errno : -EIO;
+	}
+	return ubc_wait_readable(sv[0], before + (int)n);
+}
+
+int ubc_tcp_pair_fill(int sv[2], size_t len, unsigned int seed)
+{
+	int ret = ubc_tcp_pair(sv);
+
+	if (!ret)
+		ret = ubc_tcp_send(sv, len, seed, 0);
+	if (ret && sv[0] >= 0) {
+		close(sv[0]);
+		close(sv[1]);
+	}
+	return ret;
 }
 
 /* ---- probes (one line each in ubc_features.h) ---- */

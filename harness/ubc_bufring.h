@@ -65,6 +65,20 @@ int ubc_wait_cqe_ms(struct io_uring *ring, int ms, int *res, unsigned int *flags
 int ubc_take(struct io_uring *ring, int fd, int sock, unsigned int len, int bgid,
 	     int *res, unsigned int *flags);
 
+/*
+ * A connected TCP pair over 127.0.0.1 (loopback brought up if it is down, as in a fresh
+ * guest): sv[0] receives, sv[1] sends (TCP_NODELAY). TCP reports the bytes left after a
+ * receive on every kernel (IORING_CQE_F_SOCK_NONEMPTY, bundles); AF_UNIX only from 6.17 on.
+ * ubc_tcp_pair_fill: then len bytes of pattern seed sent and waited for until all are
+ * readable at sv[0] (bounded wait). ubc_tcp_send: n bytes of pattern seed from position pos,
+ * waited for the same way (on top of what is already waiting). 0 or -errno.
+ */
+int ubc_tcp_pair(int sv[2]);
+/* Wait (at most about 2 s) until at least want bytes are readable at fd (FIONREAD); 0 or -errno. */
+int ubc_wait_readable(int fd, int want);
+int ubc_tcp_pair_fill(int sv[2], size_t len, unsigned int seed);
+int ubc_tcp_send(int sv[2], size_t n, unsigned int seed, size_t pos);
+
 /* IORING_CQE_F_BUFFER with buffer ID bid, the flag word a selecting CQE carries. */
 #define UBC_BUF_FLAGS(bid) (IORING_CQE_F_BUFFER | ((unsigned int)(bid) << IORING_CQE_BUFFER_SHIFT))
 

@@ -4,9 +4,9 @@
  * will have IORING_CQE_F_BUF_MORE set". kbuf.c io_kbuf_inc_commit(): the flag is set exactly
  * when bytes are left in the buffer after this completion; a completion that uses the last
  * byte carries no BUF_MORE and retires the entry (head moves on). A transfer is capped at the
- * bytes left. Two 30-byte buffers (IDs 1, 2); pipe and socket.
+ * bytes left. Two 30-byte buffers (IDs 1, 2); pipe and TCP socket (the last receive leaves
+ * bytes behind: IORING_CQE_F_SOCK_NONEMPTY).
  */
-#include <sys/socket.h>
 #include "ubc_test.h"
 #include "ubc_bufring.h"
 
@@ -33,7 +33,7 @@ FIXTURE_SETUP(more)
 	UBC_RING_INIT(&self->ring, 4, 0);
 	UBC_BUF(self->mem, 2 * BUFSZ);
 	if (variant->sock) {
-		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->fds));
+		ASSERT_EQ(0, ubc_tcp_pair(self->fds));
 	} else {
 		ASSERT_EQ(0, pipe(self->fds));
 	}
@@ -58,6 +58,8 @@ static void step(struct __test_metadata *_metadata, FIXTURE_DATA(more) *self, in
 
 	memset(src, n, n);
 	ASSERT_EQ(n, write(self->fds[1], src, n));
+	if (sock)
+		ASSERT_EQ(0, ubc_wait_readable(self->fds[0], n));
 	ASSERT_EQ(0, ubc_take(&self->ring, self->fds[0], sock, 0, BGID, res, flags));
 }
 
