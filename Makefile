@@ -1,6 +1,7 @@
 # uring-buffer-conformance: static KTAP case binaries, and the project's own checks.
 #   make            build every case under build/bin/ (fetches pinned deps once, see deps.conf)
-#   make check      build, run the suite on this kernel, run the runner's tests
+#   make check      set up (scripts/setup), build, run the suite on this kernel, run the runner's tests
+#   make setup      install what a fresh Debian machine lacks (root), or say what to run
 #   make clean      remove build/ (the download cache is kept: UBC_CACHE)
 # KDIR=/path/to/linux takes kselftest_harness.h from that tree instead of a Debian package.
 
@@ -26,9 +27,9 @@ endif
 all: $(BINS) $(BUILD)/versions.txt $(BUILD)/bin/run-cases.sh
 
 # deps.mk names the fetched liburing and kselftest headers; it is remade when the pins change.
-$(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf harness/get-deps.sh scripts/papt
+$(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf scripts/get-deps.sh scripts/papt
 	@mkdir -p $(BUILD)
-	@KDIR="$(KDIR)" harness/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
+	@KDIR="$(KDIR)" scripts/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 -include $(BUILD)/deps.mk
@@ -52,16 +53,23 @@ $(BUILD)/bin/%: %.c $(HARNESS_OBJS) $(HARNESS_HDRS) $(BUILD)/deps.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -static $< $(HARNESS_OBJS) $(URING_LIB) -o $@
 
-$(BUILD)/bin/run-cases.sh: harness/run-cases.sh
+$(BUILD)/bin/run-cases.sh: scripts/run-cases.sh
 	@mkdir -p $(@D)
 	cp $< $@
 
-check: all
+# check: set-up first (a fresh machine has no compiler, pytest or QEMU), then the suite on
+# this kernel, then the runner's own tests (with real boots: UBC_E2E_KERNELS).
+check:
+	scripts/setup
+	$(MAKE) --no-print-directory all
 	./run_tests.sh
 	$(PYTEST) -q runner/tests
+
+setup:
+	scripts/setup
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clean
+.PHONY: all check clean setup
 .SECONDARY:

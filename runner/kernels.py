@@ -6,22 +6,20 @@ The cloud flavour is used: smaller downloads, same io_uring, boots as fast or fa
 """
 from __future__ import annotations
 
-import bz2
 import hashlib
 import json
-import lzma
 import os
 import re
 import shutil
-import struct
 import subprocess
 import tarfile
 import tempfile
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bzimage import NotABzImage, check_bzimage, pvh_elf, pvh_vmlinux
+from .versions import vkey
 from .cache import CacheError, cache_dir, locked, write_atomic
 
 TOP = Path(__file__).resolve().parents[1]
@@ -41,20 +39,6 @@ class KernelError(Exception):
 class FetchError(Exception):
     """A kernel that exists but could not be obtained or is damaged (network, apt, a corrupt
     download): the run cannot run what was asked. One line, exit status 3."""
-
-
-def vkey(v: str) -> tuple:
-    """A sort key close enough to Debian's version order for kernel versions: numbers by
-    value, '~' before the end of the string (6.12.95-1~bpo12+1 < 6.12.95-1)."""
-    v = v.split(":", 1)[-1]
-    key = []
-    for p in re.split(r"(\d+)", v):
-        if p.isdigit():
-            key.append((3, int(p), ""))
-        elif p:
-            key.append((0 if p.startswith("~") else 2, 0, p))
-    key.append((1, 0, ""))
-    return tuple(key)
 
 
 @dataclass
@@ -230,72 +214,6 @@ def extract_boot(deb: Path, dest: Path) -> None:
         raise FetchError(f"{deb.name} holds no vmlinuz")
 
 
-def check_bzimage(path: Path) -> None:
-    """KernelError unless path is a whole x86 bzImage (boot header, payload inside the file)."""
-    with open(path, "rb") as f:
-        head = f.read(0x250)
-    size = path.stat().st_size
-    if len(head) < 0x250 or head[0x202:0x206] != b"HdrS":
-        raise KernelError(f"{path} is not an x86 bzImage (no boot protocol header)")
-    setup = ((head[0x1F1] or 4) + 1) * 512
-    off, length = struct.unpack_from("<II", head, 0x248)
-    if setup + off + length > size:
-        raise KernelError(f"{path} is a truncated bzImage ({size} bytes; its header says "
-                          f"{setup + off + length})")
-
-
-def bzimage_payload(data: bytes) -> bytes:
-    """The compressed kernel inside a bzImage, located by the boot protocol header
-    (setup_sects at 0x1f1, payload_offset/length at 0x248/0x24c, relative to the
-    protected-mode code that follows the setup sectors)."""
-    if len(data) < 0x250 or data[0x202:0x206] != b"HdrS":
-        return b""
-    setup = ((data[0x1F1] or 4) + 1) * 512
-    off, length = struct.unpack_from("<II", data, 0x248)
-    return data[setup + off:setup + off + length]
-
-
-def decompress(payload: bytes) -> bytes:
-    """gzip, bzip2, xz, lzma in Python; zstd and lz4 with their command-line tools."""
-    head = payload[:6]
-    try:
-        if head.startswith(b"\x1f\x8b"):
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(payload)
-        if head.startswith(b"BZh"):
-            return bz2.BZ2Decompressor().decompress(payload)
-        if head.startswith(b"\xfd7zXZ\x00"):
-            return lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(payload)
-        if head.startswith(b"\x5d\x00\x00"):
-            return lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(payload)
-    except (OSError, EOFError, lzma.LZMAError, zlib.error):
-        return b""
-    tool = {b"\x28\xb5\x2f\xfd": ["zstd", "-dcq", "--memory=2047MB"],
-            b"\x02\x21\x4c\x18": ["lz4", "-dcq"]}.get(head[:4])
-    if tool and shutil.which(tool[0]):
-        # The kernel appends the uncompressed size after the stream; the tools may complain
-        # about it, but their output is whole by then.
-        return subprocess.run(tool, input=payload, capture_output=True).stdout
-    return b""
-
-
-def pvh_elf(bzimage: Path) -> bytes:
-    """The ELF vmlinux decompressed out of a bzImage. QEMU boots an ELF vmlinux with a PVH
-    note directly, skipping real-mode setup and the decompressor: two to three times faster
-    under TCG. b"" when there is none to be had (then the bzImage itself is booted)."""
-    elf = decompress(bzimage_payload(bzimage.read_bytes()))
-    # The PVH entry point is an ELF note named "Xen" (XEN_ELFNOTE_PHYS32_ENTRY).
-    if elf[:4] != b"\x7fELF" or b"Xen\x00" not in elf:
-        return b""
-    return elf
-
-
-def pvh_vmlinux(bzimage: Path, out: Path) -> bool:
-    elf = pvh_elf(bzimage)
-    if elf:
-        out.write_bytes(elf)
-    return bool(elf)
-
-
 KEPT = ("vmlinuz", "vmlinux", "config")
 
 
@@ -333,7 +251,7 @@ def fetch_debian(spec: str, pkg: Package) -> Kernel:
                 extract_boot(deb, tmp)
                 try:
                     check_bzimage(tmp / "vmlinuz")
-                except KernelError as e:
+                except NotABzImage as e:
                     raise FetchError(f"{pkg.name} {pkg.version}: {e}") from None
                 has_pvh = pvh_vmlinux(tmp / "vmlinuz", tmp / "vmlinux")
                 deb.unlink()
@@ -356,7 +274,10 @@ def fetch_debian(spec: str, pkg: Package) -> Kernel:
 
 
 def local_bzimage(spec: str, image: Path) -> Kernel:
-    check_bzimage(image)
+    try:
+        check_bzimage(image)
+    except NotABzImage as e:
+        raise KernelError(str(e)) from None
     digest = sha256(image)
     d = cache_dir() / "kernels" / "local"
     pvh = d / f"{digest[:16]}.vmlinux"

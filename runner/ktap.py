@@ -1,4 +1,4 @@
-"""Read the KTAP document of harness/run-cases.sh from a serial console, line by line.
+"""Read the KTAP document of scripts/run-cases.sh from a serial console, line by line.
 
 The console carries more than KTAP: firmware and boot messages before it, kernel printk lines
 interleaved with it (sometimes in the middle of a KTAP line), \\r\\n line ends. The parser keeps

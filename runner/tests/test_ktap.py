@@ -165,7 +165,7 @@ def test_rcu_stall_and_hung_task_fail_the_case():
 
 
 def test_real_guest_console_61():
-    # boot.sh --all-console 6.1: Debian 6.1.176 cloud kernel in QEMU, the whole suite.
+    # The whole console of Debian 6.1.176 cloud kernel in QEMU, the whole suite.
     run = parse_console(load("guest61_real.log"), None, end_reason="poweroff")
     assert run.complete and run.plan == len(run.cases) == 45
     assert run.release == "6.1.0-50-cloud-amd64" and "Debian 6.1.176" in run.proc_version
