@@ -3,8 +3,8 @@
  * A kernel-allocated ring (IOU_PBUF_RING_MMAP) stays mapped after unregister: the mapping
  * holds its own references to the pages (kbuf.c io_pbuf_mmap() / vm_insert_pages, memmap.c),
  * so the process can still read and write it, with its contents kept, until munmap; the kernel
- * no longer reads it. A new mmap at that offset fails (ENOMEM on the newest kernels, EINVAL
- * before the region rework: see README), and a new registration on
+ * no longer reads it. A new mmap at that offset fails with ENOMEM (io_uring_get_unmapped_area()
+ * finds no ring), and a new registration on
  * the bgid gets fresh pages that do not alias the old mapping.
  */
 #include <sys/mman.h>

@@ -6,8 +6,8 @@
  * one the kernel reads: a buffer added there is selected. A ring_addr given with the flag is
  * ignored by the newest kernels (kbuf.c io_setup_pbuf_ring() passes no user address to the
  * region code); 6.4 .. 6.12 refused it with -EINVAL (see README). A bgid with no kernel ring
- * cannot be mapped: the newest kernels say ENOMEM (io_uring_validate_mmap_request() finds no
- * region), older ones EINVAL.
+ * cannot be mapped: mmap fails with ENOMEM (io_uring_get_unmapped_area() turns the lookup's
+ * error into -ENOMEM; 6.4 .. 7.x).
  */
 #include <sys/mman.h>
 #include "ubc_test.h"
