@@ -19,4 +19,4 @@ UBC_FEATURE(READ_MULTISHOT,     "IORING_OP_READ_MULTISHOT",                 "6.7
 UBC_FEATURE(PBUF_STATUS,        "IORING_REGISTER_PBUF_STATUS",              "6.8",  ubc_probe_pbuf_status)
 UBC_FEATURE(RECV_BUNDLE,        "IORING_RECVSEND_BUNDLE",                   "6.10", ubc_probe_bundle)
 UBC_FEATURE(PBUF_RING_INC,      "IOU_PBUF_RING_INC",                        "6.12", ubc_probe_pbuf_inc)
-UBC_FEATURE(PBUF_MIN_LEFT,      "io_uring_buf_reg min_left",                "6.12", ubc_probe_min_left)
+UBC_FEATURE(PBUF_MIN_LEFT,      "io_uring_buf_reg min_left",                "7.0",  ubc_probe_min_left)

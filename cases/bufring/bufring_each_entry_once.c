@@ -58,7 +58,7 @@ static unsigned int bid_of(unsigned int i, unsigned int n, int lap)
 	return lap ? n - 1 - i : i;
 }
 
-TEST_F(once, every_entry_once_per_lap)
+TEST_F_TIMEOUT(once, every_entry_once_per_lap, 100)
 {
 	unsigned int n = variant->entries, mask = n - 1;
 	int res[BATCH];

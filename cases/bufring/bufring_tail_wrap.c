@@ -2,16 +2,17 @@
 /*
  * The ring's tail and the kernel's head are 16-bit counters that wrap (io_uring.h uapi:
  * __u16 tail; kbuf.c: __u16 head, bufs[head & mask]; io_uring_buf_ring_advance(3) stores
- * tail + count as unsigned short). Over 65536 + 48 buffers through a 16-entry ring, tail and
+ * tail + count as unsigned short). Over 65536 + 256 buffers through a 256-entry ring, tail and
  * head both wrap past 65535 and every read still gets the next buffer in order, with the ID
- * and data of the entry it was given; then the ring is empty (-ENOBUFS).
+ * and data of the entry it was given; then the ring is empty (-ENOBUFS). 256 reads per submit
+ * (a 256-entry ring); the test may take 100 s under emulation.
  */
 #include "ubc_test.h"
 #include "ubc_bufring.h"
 
 #define BGID 83
-#define N 16
-#define TOTAL (65536 + 48)
+#define N 256
+#define TOTAL (65536 + 256)
 
 FIXTURE(wrap) {
 	struct io_uring ring;
@@ -38,7 +39,7 @@ FIXTURE_TEARDOWN(wrap)
 	ubc_buf_free(self->mem, N);
 }
 
-TEST_F(wrap, counters_wrap_in_order)
+TEST_F_TIMEOUT(wrap, counters_wrap_in_order, 100)
 {
 	int res[N];
 	unsigned int flags[N];
