@@ -233,8 +233,10 @@ def _judge_input(path: Path, label: str | None):
     run = ktap.parse_console(text, None)
     if run.plan is None:
         raise UsageError(f"{path}: no KTAP document in it (no 'KTAP version' and plan lines)")
-    seen = sum(c.number is not None for c in run.cases.values())
-    note = "" if run.complete else f"the log is cut: {seen} of {run.plan} results"
+    if run.errors:
+        note = f"the log is damaged: {'; '.join(run.errors[:3])}"
+    else:
+        note = "" if run.complete else f"the log is cut: {run.results} of {run.plan} results"
     return [(label or str(path), run.release, run.proc_version, list(run.cases.values()),
              run.complete, note, False)]
 

@@ -251,17 +251,10 @@ class KernelRun:
     def _write_ktap(self) -> None:
         """The KTAP part of every boot's console (printk lines that interleave stay)."""
         with open(self.ktap_file, "w") as f:
-            for n, b in enumerate(self.runs, 1):
-                if len(self.runs) > 1:
+            for n, r in enumerate(self.parsed, 1):
+                if len(self.parsed) > 1:
                     f.write(f"# ubc-runner: boot {n}\n")
-                inside = False
-                for line in b.console:
-                    if line.startswith("KTAP version"):
-                        inside = True
-                    if inside:
-                        f.write(line + "\n")
-                    if inside and re.match(r"^\d+ passed, \d+ failed, \d+ skipped", line):
-                        inside = False
+                f.writelines(line + "\n" for line in r.ktap_lines)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import ktap
+
 QEMU = os.environ.get("UBC_QEMU", "qemu-system-x86_64")
-DONE_MARK = "# ubc-guest: done"
+DONE_MARK = ktap.GUEST_DONE
 START_MARK = "# ubc-guest: start"
-ALIVE_MARK = "# ubc-guest: alive"
+ALIVE_MARK = ktap.GUEST_ALIVE
 # loglevel=5 keeps KERN_WARNING and worse (WARN, Oops, BUG, panic, lockups, KASAN...) on the
 # console, interleaved with the KTAP lines; the parser tells the two apart. oops=panic: after
 # an Oops the kernel is not trusted any more, so the boot ends (panic=-1 + -no-reboot) and the
@@ -81,16 +83,8 @@ def cmdline(cases: list[str] | None = None, timeout: int | None = None, probe: b
 
 
 def end_reason(exit_code: int | None, console: list[str], timed_out: bool) -> str | None:
-    if timed_out:
-        return "timeout"
-    done = any(line.startswith(DONE_MARK) or line.startswith(ALIVE_MARK) for line in console)
-    if exit_code == 0 and done:
-        return None
-    if any("Kernel panic - not syncing" in line for line in console):
-        return "panic"
-    if exit_code is not None and exit_code < 0:
-        return f"qemu killed by signal {-exit_code}"
-    return f"qemu exit {exit_code}"
+    """How a boot ended, as the console reader (runner/ktap.py) tells it from the console."""
+    return ktap.end_reason(ktap.parse_console("\n".join(console)), exit_code, timed_out)
 
 
 def host_fault(reason: str | None, exit_code: int | None, stderr: str) -> str | None:

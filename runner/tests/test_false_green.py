@@ -236,3 +236,13 @@ def test_an_apt_update_that_stores_no_lists_fails_and_is_not_kept(tmp_path):
     assert cp.returncode == 1
     assert "stored no complete package lists" in cp.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "cache" / "apt" / "lists" / ".updated").exists()
+
+
+@needs_build
+def test_a_host_run_that_cannot_start_is_not_run_exit_3(tmp_path):
+    # As with a full disk: run-cases.sh cannot make its temporary folder and exits 3.
+    cp = runner("--no-build", "--results", str(tmp_path / "res"), "provide_res_zero",
+                env={"TMPDIR": str(tmp_path / "no-such-dir")})
+    assert cp.returncode == 3, cp.stdout[-2000:] + cp.stderr
+    c = summary(tmp_path)["kernels"][0]["cases"]["provide_res_zero"]
+    assert c["status"] == "notrun" and "run-cases.sh failed on the host (exit 3)" in c["reason"]
