@@ -68,9 +68,9 @@ harness-test: $(HTESTS) $(BUILD)/bin/run-cases.sh
 
 # Mutation run (scripts/mutate, Python 3 standard library only).
 MUTATE  ?= /usr/bin/python3 scripts/mutate
-mutate: all
+mutate: all $(HTESTS)
 	$(MUTATE) --build $(BUILD)
-mutate-fast: all
+mutate-fast: all $(HTESTS)
 	$(MUTATE) --build $(BUILD) --fast
 
 $(BUILD)/bin/run-cases.sh: harness/run-cases.sh
