@@ -1,7 +1,8 @@
 # uring-buffer-conformance: static KTAP case binaries, and the project's own checks.
 #   make            build every case under build/bin/ (fetches pinned deps once, see deps.conf)
-#   make check      build, test the helpers, run the fast mutants, run the suite on this
-#                   kernel, run the runner's tests
+#   make check      set up (scripts/setup), build, test the helpers, run the fast mutants,
+#                   run the suite on this kernel, run the runner's tests
+#   make setup      install what a fresh Debian machine lacks (root), or say what to run
 #   make harness-test   the helpers' own tests (harness/tests/*.c)
 #   make mutate     every mutant of cases/*/mutants.txt and harness/mutants.txt (scripts/mutate)
 #   make clean      remove build/ (the download cache is kept: UBC_CACHE)
@@ -29,9 +30,9 @@ endif
 all: $(BINS) $(BUILD)/versions.txt $(BUILD)/bin/run-cases.sh
 
 # deps.mk names the fetched liburing and kselftest headers; it is remade when the pins change.
-$(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf harness/get-deps.sh scripts/papt
+$(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf scripts/get-deps.sh scripts/papt
 	@mkdir -p $(BUILD)
-	@KDIR="$(KDIR)" harness/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
+	@KDIR="$(KDIR)" scripts/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 -include $(BUILD)/deps.mk
@@ -73,16 +74,24 @@ mutate: all $(HTESTS)
 mutate-fast: all $(HTESTS)
 	$(MUTATE) --build $(BUILD) --fast
 
-$(BUILD)/bin/run-cases.sh: harness/run-cases.sh
+$(BUILD)/bin/run-cases.sh: scripts/run-cases.sh
 	@mkdir -p $(@D)
 	cp $< $@
 
-check: all harness-test mutate-fast
+# check: set-up first (a fresh machine has no compiler, pytest or QEMU), then the helpers'
+# tests and the fast mutants, the suite on this kernel, then the runner's own tests (with
+# real boots: UBC_E2E_KERNELS).
+check:
+	scripts/setup
+	$(MAKE) --no-print-directory all harness-test mutate-fast
 	./run_tests.sh
 	$(PYTEST) -q runner/tests
+
+setup:
+	scripts/setup
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clean harness-test mutate mutate-fast
+.PHONY: all check clean setup harness-test mutate mutate-fast
 .SECONDARY:

@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from runner.ktap import parse_console
+from runner.status import BAD_STATUSES, UNFINISHED
 
-BAD = ("fail", "timeout", "crash", "notrun")
+BAD = tuple(s.value for s in BAD_STATUSES)
 
 
 class GateInputError(Exception):
@@ -84,7 +85,7 @@ def classify(before: str | None, after: str | None) -> tuple[str, bool] | None:
     if before in ("pass", "skip"):
         return "new failure", True
     # One failure became another: worse only if it no longer finishes.
-    return "changed failure", after in ("timeout", "crash", "notrun") and before == "fail"
+    return "changed failure", after in UNFINISHED and before == "fail"
 
 
 def compare_cases(base: dict, cand: dict) -> tuple[list[Difference], int]:
@@ -132,13 +133,26 @@ def _label(k: dict) -> str:
     return " ".join(b for b in bits if b) or k.get("source", "?")
 
 
+def _checked(k: dict, path: str) -> dict:
+    cases = k.get("cases")
+    if not isinstance(cases, dict) or not all(isinstance(c, dict) and isinstance(c.get("status"), str)
+                                              for c in cases.values()):
+        raise GateInputError(f"{path}: kernel {k.get('id')!r} has no readable 'cases'")
+    return k
+
+
 def load_kernel(spec: str) -> dict:
     """One kernel's results from FILE or FILE:ID (summary.json, saved entry or KTAP log)."""
-    path, _, kid = spec.rpartition(":") if not Path(spec).exists() else (spec, "", "")
+    path, kid = spec, ""
+    if not Path(spec).exists() and ":" in spec:
+        path, _, kid = spec.rpartition(":")
     p = Path(path)
     if not p.exists():
         raise GateInputError(f"{path}: no such file")
-    text = p.read_text(errors="replace")
+    try:
+        text = p.read_text(errors="replace")
+    except OSError as e:
+        raise GateInputError(f"{path}: {e.strerror}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -148,20 +162,24 @@ def load_kernel(spec: str) -> dict:
         k = run.to_dict()
         k["source"] = str(p)
         return k
+    if not isinstance(data, dict):
+        raise GateInputError(f"{path}: JSON, but not a summary or a saved baseline")
     if "kernels" in data:
         kernels = data["kernels"]
+        if not isinstance(kernels, list) or not all(isinstance(k, dict) for k in kernels):
+            raise GateInputError(f"{path}: 'kernels' is not a list of kernel entries")
         if kid:
             hits = [k for k in kernels if k.get("id") == kid]
             if not hits:
                 raise GateInputError(f"{path}: no kernel {kid!r} (has "
                                      f"{', '.join(str(k.get('id')) for k in kernels)})")
-            return hits[0]
+            return _checked(hits[0], path)
         if len(kernels) != 1:
             raise GateInputError(f"{path} has {len(kernels)} kernels: say which, {path}:ID "
                                  f"({', '.join(str(k.get('id')) for k in kernels)})")
-        return kernels[0]
-    if "cases" in data:
-        return data
+        return _checked(kernels[0], path)
+    if isinstance(data.get("cases"), dict):
+        return _checked(data, path)
     raise GateInputError(f"{path}: no 'kernels' or 'cases' in it")
 
 
@@ -183,7 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.save:
             k = load_kernel(base)
-            Path(args.save).write_text(json.dumps(k, indent=1) + "\n")
+            try:
+                Path(args.save).write_text(json.dumps(k, indent=1) + "\n")
+            except OSError as e:
+                raise GateInputError(f"cannot write {args.save}: {e.strerror}") from None
             print(f"baseline {_label(k)}: {len(k.get('cases', {}))} cases saved to {args.save}")
             return 0
         result = compare(load_kernel(base), load_kernel(cand))

@@ -6,15 +6,19 @@ lines), and empty mount points.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import stat
 import subprocess
+import tarfile
 import tempfile
+import threading
 from pathlib import Path
 
-from . import kernels
+from .cache import CacheError, cache_dir, locked, write_atomic
+from .kernels import FetchError, papt, sha256
 
 GUEST_INIT = Path(__file__).resolve().parent / "guest" / "init"
 # Debian's busybox-static, fetched through scripts/papt so every machine uses the same one.
@@ -23,14 +27,13 @@ BUSYBOX_PKG = "busybox-static"
 
 
 def _pinned_busybox() -> str:
-    """UBC_BUSYBOX_VERSION, else BUSYBOX_VERSION= in deps.conf, else bookworm's."""
+    """UBC_BUSYBOX_VERSION, else BUSYBOX_VERSION= in deps.conf (where every pin lives)."""
     v = os.environ.get("UBC_BUSYBOX_VERSION")
     conf = Path(__file__).resolve().parents[1] / "deps.conf"
-    if not v and conf.exists():
-        for line in conf.read_text().splitlines():
-            if line.startswith("BUSYBOX_VERSION="):
-                v = line.split("=", 1)[1].strip().strip('"')
-    return v or "1:1.35.0-4+deb12u1+b1"
+    for line in conf.read_text().splitlines() if not v else []:
+        if line.startswith("BUSYBOX_VERSION="):
+            v = line.split("=", 1)[1].strip().strip('"')
+    return v or ""
 
 
 BUSYBOX_VERSION = _pinned_busybox()
@@ -102,47 +105,61 @@ def is_static(path: Path) -> bool:
 
 
 def busybox() -> tuple[Path, str]:
-    """(path, description) of a static busybox, cached under <cache>/busybox/."""
-    d = kernels.cache_dir() / "busybox"
-    meta = d / "meta.json"
-    if meta.exists():
-        m = json.loads(meta.read_text())
-        if (d / "busybox").exists():
-            return d / "busybox", m["desc"]
-    try:
+    """(path, description) of a static busybox, cached under <cache>/busybox/ (once, under
+    the cache's lock, so two runs on an empty cache do not trip over each other)."""
+    d = cache_dir() / "busybox"
+    with locked("busybox"):
         try:
-            version = BUSYBOX_VERSION
-            served = kernels.papt("versions", BUSYBOX_PKG).split()
-            warn = ""
-            if version not in served:
-                warn = f" (pinned {BUSYBOX_VERSION} not served)"
-                version = served[0]
+            m = json.loads((d / "meta.json").read_text())
+            if is_static(d / "busybox"):
+                return d / "busybox", m["desc"]
+        except (OSError, ValueError, KeyError):
+            pass
+        try:
             d.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(dir=d))
-            deb = Path(kernels.papt("download", f"{BUSYBOX_PKG}={version}", str(tmp)).strip().splitlines()[-1])
-            digest = kernels.sha256(deb)[:16]
-            proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
-            import tarfile
+        except OSError as e:
+            raise CacheError(f"cannot write the cache {d}: {e.strerror}") from None
+        tmp = Path(tempfile.mkdtemp(dir=d))
+        try:
+            desc = _fetch_busybox(tmp)
+            os.replace(tmp / "busybox", d / "busybox")
+            write_atomic(d / "meta.json", json.dumps({"desc": desc}).encode())
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return d / "busybox", desc
+
+
+def _fetch_busybox(tmp: Path) -> str:
+    """Put a static busybox at tmp/busybox: the pinned Debian package (the newest served if
+    the pin is gone), else the system's /bin/busybox if it is static."""
+    try:
+        if not BUSYBOX_VERSION:
+            raise FetchError("deps.conf pins no BUSYBOX_VERSION")
+        version = papt("pick", BUSYBOX_PKG, BUSYBOX_VERSION).strip()
+        warn = "" if version == BUSYBOX_VERSION else f" (pinned {BUSYBOX_VERSION} not served)"
+        deb = Path(papt("download", f"{BUSYBOX_PKG}={version}", str(tmp)).strip().splitlines()[-1])
+        digest = sha256(deb)[:16]
+        proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+        try:
             with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
                 for m in tf:
                     if m.isfile() and m.name.lstrip("./") == "bin/busybox":
-                        with tf.extractfile(m) as src, open(d / "busybox.tmp", "wb") as dst:
+                        with tf.extractfile(m) as src, open(tmp / "busybox", "wb") as dst:
                             shutil.copyfileobj(src, dst)
+        except (tarfile.TarError, EOFError) as e:
+            raise FetchError(f"{deb.name} is damaged: {e}") from None
+        finally:
             proc.wait()
-            shutil.rmtree(tmp, ignore_errors=True)
-            (d / "busybox.tmp").replace(d / "busybox")
-            desc = f"busybox {BUSYBOX_PKG} {version} (sha256 {digest}){warn}"
-        except (kernels.KernelError, OSError) as e:
-            sysbb = Path(shutil.which("busybox") or "/bin/busybox")
-            if not (sysbb.exists() and is_static(sysbb)):
-                raise kernels.KernelError(f"no static busybox: {e}; install busybox-static") from e
-            d.mkdir(parents=True, exist_ok=True)
-            shutil.copy(sysbb, d / "busybox")
-            desc = f"busybox from {sysbb} (sha256 {kernels.sha256(sysbb)[:16]})"
-        meta.write_text(json.dumps({"desc": desc}))
-        return d / "busybox", desc
-    except subprocess.SubprocessError as e:
-        raise kernels.KernelError(f"could not obtain busybox: {e}") from e
+        if not is_static(tmp / "busybox"):
+            raise FetchError(f"{deb.name} holds no static bin/busybox")
+        (tmp / "busybox").chmod(0o755)
+        return f"busybox {BUSYBOX_PKG} {version} (sha256 {digest}){warn}"
+    except (FetchError, OSError) as e:
+        sysbb = Path(shutil.which("busybox") or "/bin/busybox")
+        if not (sysbb.exists() and is_static(sysbb)):
+            raise FetchError(f"no static busybox: {e}; install busybox-static") from e
+        shutil.copy(sysbb, tmp / "busybox")
+        return f"busybox from {sysbb} (sha256 {sha256(sysbb)[:16]})"
 
 
 def build(out: Path, binaries: list[Path], run_cases: Path, versions: list[str],
@@ -163,3 +180,70 @@ def build(out: Path, binaries: list[Path], run_cases: Path, versions: list[str],
             w.file(f"ubc/bin/{b.name}", b.read_bytes())
         w.trailer()
     return out
+
+
+def case_binaries(build: Path, cases: list[str], extra: list[Path] = ()) -> list[Path]:
+    bins = [build / "bin" / c for c in cases]
+    missing = [str(b) for b in bins if not b.is_file()]
+    if missing:
+        raise FetchError(f"case binaries missing (run make): {', '.join(missing)}")
+    return bins + list(extra)
+
+
+def versions_lines(build: Path, extra: list[str] = ()) -> list[str]:
+    f = build / "versions.txt"
+    lines = f.read_text().splitlines() if f.exists() else []
+    return lines + list(extra)
+
+
+KEEP = 8  # initramfs images kept in the cache (the newest by use)
+
+
+class Initramfs:
+    """The initramfs of a run, shared by every kernel: built on first use into the cache,
+    named by the hash of what goes in, so an unchanged suite reuses it and a killed run
+    leaves nothing behind in its results folder."""
+
+    def __init__(self, opts, cases: list[str]):
+        self.opts, self.cases = opts, cases
+        self.path: Path | None = None
+        self.busybox = ""
+        self.order: list[str] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Path:
+        with self._lock:
+            if self.path is None:
+                self.path = self._make()
+            return self.path
+
+    def _make(self) -> Path:
+        bb, self.busybox = busybox()
+        bins = sorted(case_binaries(self.opts.build, self.cases, self.opts.extra_binaries),
+                      key=lambda p: p.name)
+        self.order = [b.name for b in bins]
+        run_cases = self.opts.build / "bin" / "run-cases.sh"
+        versions = versions_lines(self.opts.build, [self.busybox])
+        h = hashlib.sha256()
+        for p in [GUEST_INIT, run_cases, bb, *bins]:
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+        h.update("\n".join(versions).encode())
+        d = cache_dir() / "initramfs"
+        out = d / f"{h.hexdigest()[:24]}.cpio"
+        with locked("initramfs"):
+            if out.exists():
+                os.utime(out)
+            else:
+                d.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=".cpio.", dir=d)
+                os.close(fd)
+                try:
+                    build(Path(tmp), bins, run_cases, versions, bb)
+                    os.replace(tmp, out)
+                finally:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+                old = sorted(d.glob("*.cpio"), key=lambda p: p.stat().st_mtime, reverse=True)
+                for p in old[KEEP:]:
+                    p.unlink(missing_ok=True)
+        return out

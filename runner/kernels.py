@@ -6,21 +6,21 @@ The cloud flavour is used: smaller downloads, same io_uring, boots as fast or fa
 """
 from __future__ import annotations
 
-import bz2
 import hashlib
 import json
-import lzma
 import os
 import re
 import shutil
-import struct
 import subprocess
 import tarfile
 import tempfile
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .bzimage import NotABzImage, check_bzimage, pvh_elf, pvh_vmlinux
+from .versions import vkey
+from .cache import CacheError, cache_dir, locked, write_atomic
 
 TOP = Path(__file__).resolve().parents[1]
 PAPT = TOP / "scripts" / "papt"
@@ -32,29 +32,13 @@ SEARCH_RE = r"^linux-(image|binary)-[0-9].*-" + FLAVOUR + "$"
 
 
 class KernelError(Exception):
-    """A kernel the user asked for that cannot be had: one line, exit status 2."""
+    """A kernel argument that names nothing bootable (unknown version, not a bzImage): the
+    user's input is wrong. One line, exit status 2."""
 
 
-def cache_dir() -> Path:
-    c = os.environ.get("UBC_CACHE")
-    if c:
-        return Path(c)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "uring-buffer-conformance"
-
-
-def vkey(v: str) -> tuple:
-    """A sort key close enough to Debian's version order for kernel versions: numbers by
-    value, '~' before the end of the string (6.12.95-1~bpo12+1 < 6.12.95-1)."""
-    v = v.split(":", 1)[-1]
-    key = []
-    for p in re.split(r"(\d+)", v):
-        if p.isdigit():
-            key.append((3, int(p), ""))
-        elif p:
-            key.append((0 if p.startswith("~") else 2, 0, p))
-    key.append((1, 0, ""))
-    return tuple(key)
+class FetchError(Exception):
+    """A kernel that exists but could not be obtained or is damaged (network, apt, a corrupt
+    download): the run cannot run what was asked. One line, exit status 3."""
 
 
 @dataclass
@@ -104,10 +88,15 @@ def usable(pkgs: list[Package]) -> list[Package]:
     return sorted(out, key=Package.sort_key)
 
 
-def papt(*args: str, timeout: int = 600) -> str:
-    cp = subprocess.run([str(PAPT), *args], capture_output=True, text=True, timeout=timeout)
+def papt(*args: str, timeout: int = 900) -> str:
+    """scripts/papt's output; its failure (the last line it printed) as a FetchError."""
+    try:
+        cp = subprocess.run([str(PAPT), *args], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise FetchError(f"scripts/papt {args[0]} took more than {timeout}s") from None
     if cp.returncode != 0:
-        raise KernelError(f"scripts/papt {' '.join(args)} failed: {cp.stderr.strip().splitlines()[-1:] or cp.returncode}")
+        last = (cp.stderr.strip().splitlines() or [f"exit {cp.returncode}"])[-1]
+        raise FetchError(last if last.startswith("papt:") else f"papt {args[0]}: {last}")
     return cp.stdout
 
 
@@ -119,7 +108,7 @@ def available(refresh: bool = False) -> list[Package]:
     if not stamp.exists() or time.time() - stamp.stat().st_mtime > 86400:
         try:
             papt("update")
-        except KernelError:
+        except FetchError:
             if not index.exists():
                 raise  # offline with nothing known: say so; otherwise use what we have
     key = str(stamp.stat().st_mtime) if stamp.exists() else ""
@@ -132,10 +121,12 @@ def available(refresh: bool = False) -> list[Package]:
             pass
     names = [n for n in papt("search", SEARCH_RE).split() if NAME_RE.match(n)]
     pkgs = parse_madison(papt("apt-cache", "madison", *names)) if names else []
-    index.parent.mkdir(parents=True, exist_ok=True)
-    tmp = index.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"key": key, "packages": [[p.name, p.version, p.suite] for p in pkgs]}))
-    tmp.replace(index)
+    if not pkgs:
+        # Never keep (or believe) an empty index: it would make every version "unknown".
+        raise FetchError(f"the package lists under {cache_dir() / 'apt'} name no {FLAVOUR} kernel "
+                         f"package (an incomplete apt update?); run scripts/papt update -f")
+    write_atomic(index, json.dumps({"key": key, "packages": [[p.name, p.version, p.suite]
+                                                              for p in pkgs]}).encode())
     return usable(pkgs)
 
 
@@ -199,88 +190,83 @@ def boot_file(member: str) -> str | None:
 
 def extract_boot(deb: Path, dest: Path) -> None:
     """Only the vmlinuz and config out of the .deb (no modules: io_uring and the 8250
-    console are built in)."""
-    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    console are built in). A damaged .deb is a FetchError."""
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     found = set()
-    with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
-        for m in tf:
-            out = boot_file(m.name) if m.isfile() else None
-            if out:
-                with tf.extractfile(m) as src, open(dest / out, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                found.add(out)
-    proc.wait()
-    if "vmlinuz" not in found:
-        raise KernelError(f"{deb.name} holds no vmlinuz")
-
-
-def bzimage_payload(data: bytes) -> bytes:
-    """The compressed kernel inside a bzImage, located by the boot protocol header
-    (setup_sects at 0x1f1, payload_offset/length at 0x248/0x24c, relative to the
-    protected-mode code that follows the setup sectors)."""
-    if len(data) < 0x250 or data[0x202:0x206] != b"HdrS":
-        return b""
-    setup = ((data[0x1F1] or 4) + 1) * 512
-    off, length = struct.unpack_from("<II", data, 0x248)
-    return data[setup + off:setup + off + length]
-
-
-def decompress(payload: bytes) -> bytes:
-    """gzip, bzip2, xz, lzma in Python; zstd and lz4 with their command-line tools."""
-    head = payload[:6]
     try:
-        if head.startswith(b"\x1f\x8b"):
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(payload)
-        if head.startswith(b"BZh"):
-            return bz2.BZ2Decompressor().decompress(payload)
-        if head.startswith(b"\xfd7zXZ\x00"):
-            return lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(payload)
-        if head.startswith(b"\x5d\x00\x00"):
-            return lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(payload)
-    except (OSError, EOFError, lzma.LZMAError, zlib.error):
-        return b""
-    tool = {b"\x28\xb5\x2f\xfd": ["zstd", "-dcq", "--memory=2047MB"],
-            b"\x02\x21\x4c\x18": ["lz4", "-dcq"]}.get(head[:4])
-    if tool and shutil.which(tool[0]):
-        # The kernel appends the uncompressed size after the stream; the tools may complain
-        # about it, but their output is whole by then.
-        return subprocess.run(tool, input=payload, capture_output=True).stdout
-    return b""
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
+            for m in tf:
+                out = boot_file(m.name) if m.isfile() else None
+                if out:
+                    with tf.extractfile(m) as src, open(dest / out, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                    found.add(out)
+    except (tarfile.TarError, EOFError, OSError) as e:
+        proc.kill()
+        raise FetchError(f"{deb.name} is damaged: {e}") from None
+    finally:
+        err = proc.stderr.read().decode(errors="replace").strip()
+        proc.wait()
+    if proc.returncode != 0:
+        raise FetchError(f"{deb.name} is damaged: dpkg-deb: {(err.splitlines() or ['?'])[-1]}")
+    if "vmlinuz" not in found:
+        raise FetchError(f"{deb.name} holds no vmlinuz")
 
 
-def pvh_vmlinux(bzimage: Path, out: Path) -> bool:
-    """Decompress the ELF vmlinux out of a bzImage. QEMU boots an ELF vmlinux with a PVH
-    note directly, skipping real-mode setup and the decompressor: two to three times faster
-    under TCG. False when there is none to be had (then the bzImage itself is booted)."""
-    elf = decompress(bzimage_payload(bzimage.read_bytes()))
-    # The PVH entry point is an ELF note named "Xen" (XEN_ELFNOTE_PHYS32_ENTRY).
-    if elf[:4] != b"\x7fELF" or b"Xen\x00" not in elf:
-        return False
-    out.write_bytes(elf)
-    return True
+KEPT = ("vmlinuz", "vmlinux", "config")
+
+
+def _verified(d: Path) -> dict | None:
+    """meta.json of a cached kernel when every kept file still has its recorded sha256."""
+    try:
+        m = json.loads((d / "meta.json").read_text())
+        files = m["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for name, digest in files.items():
+        p = d / name
+        if not p.is_file() or sha256(p) != digest:
+            return None
+    return m if "vmlinuz" in files else None
 
 
 def fetch_debian(spec: str, pkg: Package) -> Kernel:
-    d = cache_dir() / "kernels" / f"{pkg.name}_{pkg.version.replace(':', '%')}"
-    meta = d / "meta.json"
-    if not meta.exists():
-        tmp = Path(tempfile.mkdtemp(prefix=".dl-", dir=d.parent if d.parent.exists() else None))
-        try:
-            deb = Path(papt("download", f"{pkg.name}={pkg.version}", str(tmp)).strip().splitlines()[-1])
-            digest = sha256(deb)
-            extract_boot(deb, tmp)
-            has_pvh = pvh_vmlinux(tmp / "vmlinuz", tmp / "vmlinux")
-            deb.unlink()
-            (tmp / "meta.json").write_text(json.dumps({
-                "package": pkg.name, "package_version": pkg.version, "suite": pkg.suite,
-                "sha256": digest, "pvh": has_pvh}, indent=1))
-            if d.exists():
-                shutil.rmtree(d)
-            tmp.rename(d)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    m = json.loads(meta.read_text())
+    """The package's kernel from the cache, downloading it once. The cache entry is checked
+    against the sha256 recorded at download time (a damaged one is fetched again); the
+    download itself apt checks against the signed lists."""
+    root = cache_dir() / "kernels"
+    d = root / f"{pkg.name}_{pkg.version.replace(':', '%')}"
+    with locked(f"kernel-{d.name}"):
+        m = _verified(d)
+        if m is None:
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                tmp = Path(tempfile.mkdtemp(prefix=".dl-", dir=root))
+            except OSError as e:
+                raise CacheError(f"cannot write the kernel cache {root}: {e.strerror}") from None
+            try:
+                deb = Path(papt("download", f"{pkg.name}={pkg.version}", str(tmp)).strip().splitlines()[-1])
+                digest = sha256(deb)
+                extract_boot(deb, tmp)
+                try:
+                    check_bzimage(tmp / "vmlinuz")
+                except NotABzImage as e:
+                    raise FetchError(f"{pkg.name} {pkg.version}: {e}") from None
+                has_pvh = pvh_vmlinux(tmp / "vmlinuz", tmp / "vmlinux")
+                deb.unlink()
+                files = {n: sha256(tmp / n) for n in KEPT if (tmp / n).exists()}
+                m = {"package": pkg.name, "package_version": pkg.version, "suite": pkg.suite,
+                     "sha256": digest, "pvh": has_pvh, "files": files}
+                (tmp / "meta.json").write_text(json.dumps(m, indent=1))
+                if d.exists():
+                    shutil.rmtree(d)
+                tmp.rename(d)
+            except OSError as e:
+                raise CacheError(f"cannot write the kernel cache {root}: {e}") from None
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
     return Kernel(spec, "debian", image=d / "vmlinuz", pvh=(d / "vmlinux") if m.get("pvh") else None,
                   config=(d / "config") if (d / "config").exists() else None,
                   package=m["package"], package_version=m["package_version"], sha256=m["sha256"],
@@ -288,14 +274,22 @@ def fetch_debian(spec: str, pkg: Package) -> Kernel:
 
 
 def local_bzimage(spec: str, image: Path) -> Kernel:
-    d = cache_dir() / "kernels" / "local"
-    d.mkdir(parents=True, exist_ok=True)
+    try:
+        check_bzimage(image)
+    except NotABzImage as e:
+        raise KernelError(str(e)) from None
     digest = sha256(image)
+    d = cache_dir() / "kernels" / "local"
     pvh = d / f"{digest[:16]}.vmlinux"
-    if not pvh.exists():
-        tmp = pvh.with_suffix(".tmp")
-        if pvh_vmlinux(image, tmp):
-            tmp.replace(pvh)
+    try:
+        with locked(f"local-{digest[:16]}"):
+            d.mkdir(parents=True, exist_ok=True)
+            if not pvh.exists():
+                elf = pvh_elf(image)
+                if elf:
+                    write_atomic(pvh, elf)
+    except OSError as e:
+        raise CacheError(f"cannot write the kernel cache {d}: {e.strerror}") from None
     config = image.parent.parent.parent.parent / ".config"  # a build tree's arch/x86/boot/bzImage
     return Kernel(spec, "bzimage", image=image, pvh=pvh if pvh.exists() else None,
                   config=config if config.is_file() else None, sha256=digest)
@@ -318,6 +312,8 @@ def resolve(spec: str, pkgs: list[Package] | None = None) -> Kernel:
             return local_bzimage(spec, img.resolve())
         if p.is_file():
             return local_bzimage(spec, p.resolve())
+        if p.exists():
+            raise KernelError(f"'{spec}' is neither a bzImage nor a kernel build tree")
         raise KernelError(f"no such bzImage or kernel tree: '{spec}'")
     if not re.match(r"^\d+\.\d+", spec):
         raise KernelError(f"unknown kernel '{spec}': give a Debian version (6.12, 7.3, 6.12.95+deb12), a bzImage, a build tree or 'host'")
@@ -353,3 +349,6 @@ if __name__ == "__main__":
     except KernelError as e:
         print(f"kernels: {e}", file=sys.stderr)
         sys.exit(2)
+    except (FetchError, CacheError) as e:
+        print(f"kernels: {e}", file=sys.stderr)
+        sys.exit(3)

@@ -1,10 +1,12 @@
-"""Read the KTAP document of harness/run-cases.sh from a serial console, line by line.
+"""Read the KTAP document of scripts/run-cases.sh from a serial console, line by line.
 
 The console carries more than KTAP: firmware and boot messages before it, kernel printk lines
 interleaved with it (sometimes in the middle of a KTAP line), \\r\\n line ends. The parser keeps
 the KTAP, attributes every kernel event (panic, Oops, BUG, WARNING, sanitizer reports, lockups,
 hung tasks, RCU stalls, taint changes) to the case that was running, and turns a case that never
-printed its result into a crash, so a dead kernel never reads as a pass.
+printed its result into a crash, so a dead kernel never reads as a pass. It is the runner's one
+reader of a console: the KTAP lines to keep, whether the guest said it was done, whether the
+kernel panicked (see end_reason()) and the document's parse errors all come from here.
 
     p = ConsoleParser()
     for line in console: done = p.feed(line)       # CaseResults completed by that line
@@ -14,142 +16,57 @@ or  run = parse_console(text, expected_cases, end_reason)
 A case feed() returned can still turn into a fail or crash: a kernel report printed after its
 result line and before the next case starts is blamed on it (io_uring tears rings down in a
 workqueue), and the CaseResult is updated in place. Read final statuses from finish().
+
+A case passes only if its own top-level `ok N name` (no SKIP) came after its `# Subtest:`
+header, with a nested plan that every nested result filled and no nested `not ok`. Damage to
+the document (numbers repeated or out of order, a plan or summary that disagrees with the
+results, a case reported twice, output after the summary) is a parse error: ConsoleRun.errors,
+and a run with parse errors is never complete. Every pattern is linear in the line, and only
+the first LINE_LIMIT characters of a line are read (the whole line stays in the logs).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-STATUSES = ("pass", "fail", "skip", "timeout", "crash", "notrun")
+from .console_run import _RANK, CaseResult, ConsoleRun, KernelEvent, SubResult, end_reason  # noqa: F401
+from .kmsg import CRASH_EVENTS, LINE_LIMIT, clean, event_kind, split_kernel  # noqa: F401
+from .status import Status
 
-# Kernel events: (kind, pattern searched in the message without its timestamp). Order
-# matters: the specific BUG: reports (KASAN, KFENCE, soft lockup) come before the generic one.
-EVENT_PATTERNS = [
-    ("panic", re.compile(r"Kernel panic - not syncing")),
-    ("kasan", re.compile(r"^BUG: KASAN:|^KASAN:")),
-    ("kfence", re.compile(r"^BUG: KFENCE:")),
-    ("ubsan", re.compile(r"^UBSAN:")),
-    ("lockup", re.compile(r"soft lockup - CPU#|BUG: soft lockup|hard LOCKUP|^BUG: workqueue lockup")),
-    ("hung", re.compile(r"blocked for more than \d+ seconds")),
-    ("rcu", re.compile(r"rcu: INFO: \w+ detected stalls|rcu_\w+ self-detected stall|"
-                       r"rcu: INFO: \w+ self-detected stall|detected stalls on CPUs/tasks")),
-    ("oops", re.compile(r"^Oops: |^Oops\b|^general protection fault|Internal error: Oops")),
-    ("bug", re.compile(r"^BUG: |kernel BUG at ")),
-    ("warning", re.compile(r"^WARNING: ")),
-]
-# Events that make the case a crash; every other event makes it (at least) a fail.
-CRASH_EVENTS = frozenset({"panic", "oops", "bug"})
+STATUSES = tuple(Status)  # old name of the status set
 
-# A printk timestamp; with it a kernel line can be found even in the middle of a KTAP line.
-_TIMESTAMP = re.compile(r"\[\s*\d+\.\d{6}\]")
-# Markers that start a kernel report even without timestamps (printk.time=0).
-_BARE_MARKER = re.compile(r"------------\[ cut here \]------------|Kernel panic - not syncing|"
-                          r"BUG: |WARNING: CPU: |Oops: ")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1bc")
+# The guest's init says so when it is done (runner/guest/init), or alive (the accelerator probe).
+GUEST_DONE = "# ubc-guest: done"
+GUEST_ALIVE = "# ubc-guest: alive"
 
-_TOP_VERSION = re.compile(r"^KTAP version \d+\s*$")
-_TOP_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
-_RESULT = re.compile(r"^(ok|not ok) (\d+) ?([^#]*?)\s*(?:#\s*(.*))?$")
+_TOP_VERSION = re.compile(r"^KTAP version \d{1,9}\s*$")
+_TOP_PLAN = re.compile(r"^1\.\.(\d{1,9})\s*$")
+_NUMBER = re.compile(r"\d{1,9}(?!\d)")
 _SUBTEST = re.compile(r"^ {4}# Subtest: (\S+)\s*$")
-_SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped\s*$")
+_SUMMARY = re.compile(r"^(\d{1,9}) passed, (\d{1,9}) failed, (\d{1,9}) skipped\s*$")
 _TAINT = re.compile(r"^# taint changed: (\S+) -> (\S+) after (\S+)\s*$")
 _BANNER_KERNEL = re.compile(r"^# uring-buffer-conformance on kernel (\S+)(?: \(([^)]*)\))?")
 _BANNER_PROC = re.compile(r"^# proc-version: (.*)$")
 # Shapes of the nested (4-space indented) kselftest output.
-_NESTED = re.compile(r"^ {4}(TAP version \d+|KTAP version \d+|1\.\.\d+|ok |not ok |#)")
+_NESTED = re.compile(r"^ {4}(TAP version \d|KTAP version \d|1\.\.\d|ok |not ok |#)")
+_AWK_PLAN = re.compile(r"^1\.\.(\d{1,9})")  # how run-cases.sh's awk reads a nested plan
+_HARNESS_NOTE = re.compile(r"^(OK|FAIL|SKIP|XFAIL|XPASS)\s|^(PASSED|FAILED|Totals|Starting|Planned)\b")
 
 EXCERPT_LINES = 30  # console lines kept as a crash's excerpt
 
 
-@dataclass
-class SubResult:
-    name: str
-    status: str  # pass | fail | skip
-    reason: str = ""
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "status": self.status, "reason": self.reason}
-
-
-@dataclass
-class KernelEvent:
-    kind: str  # panic oops bug warning kasan ubsan kfence lockup hung rcu taint
-    line: int  # 1-based console line number
-    excerpt: str  # the message (and, for crashes, the lines after it, filled as they come)
-    case: str | None  # the case it is attributed to (None: before KTAP or after its end)
-    after_result: bool = False  # came after that case's result line (deferred kernel work)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "line": self.line, "excerpt": self.excerpt,
-                "case": self.case, "after_result": self.after_result}
-
-
-@dataclass
-class CaseResult:
-    name: str
-    status: str = "notrun"
-    reason: str = ""
-    subtests: list[SubResult] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
-    number: int | None = None  # its number in the top-level KTAP
-    ktap_status: str | None = None  # what its own KTAP line said, before kernel events
-    plan: int | None = None  # the nested plan
-
-    def to_dict(self) -> dict:
-        """The shape of a case in the runner's summary.json."""
-        return {"status": self.status, "reason": self.reason,
-                "subtests": [s.to_dict() for s in self.subtests]}
-
-
-@dataclass
-class ConsoleRun:
-    cases: dict[str, CaseResult] = field(default_factory=dict)
-    banner: list[str] = field(default_factory=list)
-    plan: int | None = None
-    events: list[KernelEvent] = field(default_factory=list)
-    complete: bool = False
-    release: str | None = None
-    arch: str | None = None
-    proc_version: str | None = None
-    summary: tuple[int, int, int] | None = None  # (passed, failed, skipped) as printed
-    end_reason: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"release": self.release, "proc_version": self.proc_version,
-                "complete": self.complete, "plan": self.plan, "end_reason": self.end_reason,
-                "cases": {n: c.to_dict() for n, c in self.cases.items()},
-                "events": [e.to_dict() for e in self.events]}
-
-
-def clean(line: str) -> str:
-    """Drop line ends, NULs and terminal escape sequences a serial console adds."""
-    line = _ANSI.sub("", line)
-    return line.replace("\x00", "").rstrip("\r\n").replace("\r", "")
-
-
-_PREFIX = re.compile(r"^\s*(?:<\d>)?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[TC]\d+\]\s*)?")
-
-
-def event_kind(message: str) -> str | None:
-    """The kind of kernel event a console message reports, or None."""
-    body = _PREFIX.sub("", message, count=1)
-    for kind, pat in EVENT_PATTERNS:
-        if pat.search(body):
-            return kind
-    return None
-
-
-def _split_kernel(line: str) -> tuple[str, str | None]:
-    """(KTAP fragment before a kernel message, kernel message) of a console line.
-
-    A line that is only a kernel message gives ("", message); a line with none ("line", None).
-    """
-    m = _TIMESTAMP.search(line)
+def parse_result(line: str) -> tuple[bool, int, str, str] | None:
+    """(ok, number, name, directive) of a KTAP result line, or None; linear in the line."""
+    if line.startswith("ok "):
+        ok, rest = True, line[3:]
+    elif line.startswith("not ok "):
+        ok, rest = False, line[7:]
+    else:
+        return None
+    m = _NUMBER.match(rest)
     if m is None:
-        m = _BARE_MARKER.search(line)
-    if m is None:
-        return line, None
-    return line[:m.start()], line[m.start():]
+        return None
+    name, _, directive = rest[m.end():].partition("#")
+    return ok, int(m.group()), name.strip(), directive.strip()
 
 
 class ConsoleParser:
@@ -158,10 +75,20 @@ class ConsoleParser:
         self._lineno = 0
         self._started = False  # saw "KTAP version"
         self._ended = False  # saw the summary line
+        self._recording = False  # raw lines go to run.ktap_lines
+        self._held: list[str] = []  # raw lines of a KTAP line cut by kernel messages
         self._current: CaseResult | None = None  # header seen, result not yet
+        self._repeats: CaseResult | None = None  # the first report of the case _current repeats
         self._last: CaseResult | None = None  # the case that finished last
+        self._closed: set[str] = set()  # cases with a verdict from the KTAP
+        self._numbers: dict[int, str] = {}  # top-level test numbers seen
+        self._nest = [0, 0, 0, 0]  # the running case's nested ok, not ok, skip, plan (awk's way)
+        self._unread = False  # a result line of the running case was longer than LINE_LIMIT
+        self._subnumbers: set[int] = set()  # the running case's nested result numbers
+        self._subtwice: int | None = None  # a nested result number it printed twice
+        self._tally = [0, 0, 0]  # what run-cases.sh's summary line must say
         self._pending = ""  # KTAP fragment cut by a kernel message
-        self._collecting: list[list] = []  # [crash event, lines left] whose excerpt grows
+        self._collecting: list[list] = []  # [crash event, lines, lines left] whose excerpt grows
         self._diag: list[str] = []  # nested "# " lines since the last subtest result
         self._finished: list[CaseResult] = []
 
@@ -170,18 +97,24 @@ class ConsoleParser:
         """Take one console line; return the cases whose result that line completed."""
         self._lineno += 1
         self._finished = []
+        raw = line.rstrip("\r\n")
+        if self._recording:
+            self.run.ktap_lines.append(raw)
+        else:
+            self._held = self._held[-63:] + [raw]
         line = clean(line)
-        fragment, kernel = _split_kernel(line)
+        fragment, kernel = split_kernel(line)
         if kernel is not None:
             # Even a fragment of blanks is kept: it can be the indent of a nested line.
             if fragment:
-                self._pending += fragment
+                self._pending = (self._pending + fragment)[:LINE_LIMIT]
             self._kernel_line(kernel)
             return self._finished
         if self._pending:
             line = self._pending + line
             self._pending = ""
-        self._ktap_line(line)
+        self._whole_line(line)
+        self._held = []
         return self._finished
 
     def finish(self, expected_cases: list[str] | None = None,
@@ -189,52 +122,72 @@ class ConsoleParser:
         """End of the console: decide the running case and the cases that never started."""
         run = self.run
         run.end_reason = end_reason
-        if self._pending:
-            self._ktap_line(self._pending)
+        if self._pending:  # cut by a kernel message and never completed: not read as KTAP
+            if self._pending.startswith((GUEST_DONE, GUEST_ALIVE)):
+                run.done = True
+            self._log(self._pending)
             self._pending = ""
+        for ev, lines, _ in self._collecting:
+            ev.excerpt = "\n".join([ev.excerpt] + lines)
+        self._collecting = []
         if self._current is not None:
             case = self._current
             why = end_reason or "console ended"
-            crash = next((e for e in run.events if e.case == case.name and e.kind in CRASH_EVENTS),
-                         None)
-            case.status = "crash"
+            crash = next((e for e in run.events if e.case == case.name and e.kind in CRASH_EVENTS
+                          and e.line >= (case.line or 0)), None)
+            case.status = Status.CRASH
             case.reason = f"no result line ({why})"
             if crash is not None:
                 case.reason += f": {crash.kind}: {crash.excerpt.splitlines()[0]}"
-            self._current = None
+            self._settle(case)
         for name in expected_cases or []:
             if name not in run.cases:
                 why = end_reason or ("console ended" if not self._ended else "not in the run")
-                run.cases[name] = CaseResult(name, "notrun", f"never started ({why})")
-        run.complete = (run.plan is not None and self._ended
-                        and sum(c.number is not None for c in run.cases.values()) == run.plan)
+                run.cases[name] = CaseResult(name, Status.NOTRUN, f"never started ({why})")
+        if self._ended and run.plan is None:
+            self._error("no top-level plan before the summary line", at=None)
+        run.complete = (run.plan is not None and self._ended and run.results == run.plan
+                        and not run.errors)
         return run
+
+    def _whole_line(self, line: str) -> None:
+        if line.startswith((GUEST_DONE, GUEST_ALIVE)):
+            self.run.done = True
+        self._ktap_line(line)
+
+    def _error(self, message: str, at: int | None = 0) -> None:
+        line = self._lineno if at == 0 else at
+        self.run.errors.append(f"console line {line}: {message}" if line else message)
 
     # -- kernel messages -----------------------------------------------------------------
     def _kernel_line(self, msg: str) -> None:
         self._log(msg)
-        for item in self._collecting:
-            item[0].excerpt += "\n" + msg
-            item[1] -= 1
-        self._collecting = [item for item in self._collecting if item[1] > 0]
+        if self._collecting:
+            for item in self._collecting:
+                item[1].append(msg[:LINE_LIMIT])
+                item[2] -= 1
+                if item[2] <= 0:
+                    item[0].excerpt = "\n".join([item[0].excerpt] + item[1])
+            self._collecting = [item for item in self._collecting if item[2] > 0]
         kind = event_kind(msg)
         if kind is not None:
             self._event(kind, msg)
 
     def _event(self, kind: str, msg: str) -> None:
-        case, after = None, False
-        if self._current is not None:
-            case = self._current.name
-        elif self._last is not None and not self._ended:
+        target, after = self._current, False
+        if target is None and self._last is not None and not self._ended:
             # io_uring tears rings down in a workqueue: a report between cases most likely
             # comes from the case that just ended.
-            case, after = self._last.name, True
-        ev = KernelEvent(kind, self._lineno, msg.strip(), case, after)
+            target, after = self._last, True
+        ev = KernelEvent(kind, self._lineno, msg[:LINE_LIMIT].strip(),
+                         target.name if target else None, after)
         self.run.events.append(ev)
+        if kind == "panic":
+            self.run.panicked = True
         if kind in CRASH_EVENTS:
-            self._collecting.append([ev, EXCERPT_LINES])
-        if case is not None:
-            self._apply_event(self.run.cases[case], ev)
+            self._collecting.append([ev, [], EXCERPT_LINES])
+        if target is not None:
+            self._apply_event(target, ev)
 
     @staticmethod
     def _apply_event(case: CaseResult, ev: KernelEvent) -> None:
@@ -242,12 +195,12 @@ class ConsoleParser:
         where = " after its result" if ev.after_result else ""
         text = f"kernel {ev.kind}{where} (console line {ev.line}): {ev.excerpt.splitlines()[0]}"
         if ev.kind in CRASH_EVENTS:
-            if case.status != "crash":
-                case.status, case.reason = "crash", text
+            if case.status != Status.CRASH:
+                case.status, case.reason = Status.CRASH, text
             return
-        if case.status in ("pass", "skip", "notrun"):
-            case.status, case.reason = "fail", text
-        elif text not in case.reason:
+        if case.status in (Status.PASS, Status.SKIP, Status.NOTRUN):
+            case.status, case.reason = Status.FAIL, text
+        elif len(case.reason) < 2000 and text not in case.reason:
             case.reason = f"{case.reason}; {text}" if case.reason else text
 
     # -- KTAP ----------------------------------------------------------------------------
@@ -259,55 +212,78 @@ class ConsoleParser:
 
     def _ktap_line(self, line: str) -> None:
         run = self.run
+        head = line[:LINE_LIMIT]
+        if _TOP_VERSION.match(head.strip() if not self._started else head):
+            if not self._started:
+                self._started = self._recording = True
+                run.ktap_lines.extend(self._held)
+            elif self._ended:
+                self._error("a second KTAP document after the summary line")
+                self._ended, self._recording = False, True
+                run.ktap_lines.extend(self._held)
+            else:
+                self._error("a second 'KTAP version' line")
+            return
         if not self._started:
-            if _TOP_VERSION.match(line.strip()):
-                self._started = True
             return
-        if self._ended:
-            return
-        if self._current is not None and line.startswith("    "):
+        if self._current is not None and head.startswith("    "):
             self._current.log.append(line)
-            if _NESTED.match(line):
-                self._nested(self._current, line[4:])
+            if _NESTED.match(head):
+                if len(line) > LINE_LIMIT and head.startswith(("    ok ", "    not ok ")):
+                    self._too_long(len(line))
+                self._nested(self._current, head[4:])
             return
-        m = _SUBTEST.match(line)
+        m = _SUBTEST.match(head)
         if m:
+            self._reopen()
             self._start_case(m.group(1), line)
             return
-        if run.plan is None:
-            if _TOP_PLAN.match(line):
-                run.plan = int(_TOP_PLAN.match(line).group(1))
-                return
-            if line.startswith("#"):
-                run.banner.append(line)
-                self._banner(line)
-                return
-        m = _RESULT.match(line)
+        m = _TOP_PLAN.match(head)
         if m:
-            self._top_result(m, line)
+            if run.plan is None:
+                run.plan = int(m.group(1))
+            else:
+                self._error(f"a second top-level plan 1..{m.group(1)}")
             return
-        m = _TAINT.match(line)
-        if m:
-            name = m.group(3)
-            if name not in run.cases:
-                run.cases[name] = CaseResult(name)
-            ev = KernelEvent("taint", self._lineno, line[2:], name,
-                             self._current is None or self._current.name != name)
-            self._log(line)
-            run.events.append(ev)
-            self._apply_event(run.cases[name], ev)
+        if run.plan is None and head.startswith("#"):
+            run.banner.append(line)
+            self._banner(head)
             return
-        m = _SUMMARY.match(line)
+        r = parse_result(head)
+        if r is not None:
+            self._reopen()
+            self._top_result(r, line)
+            return
+        m = _TAINT.match(head)
         if m:
-            run.summary = tuple(int(x) for x in m.groups())
-            self._ended = True
+            self._taint(m.group(3), head, line)
+            return
+        m = _SUMMARY.match(head)
+        if m:
+            self._summary(tuple(int(x) for x in m.groups()))
+            return
+        if self._ended:
             return
         # Anything else (our "# running" comments, a guest init's chatter, a kernel line
         # without timestamp) belongs to the case log and may still be a kernel event.
         self._log(line)
-        kind = event_kind(line)
+        kind = event_kind(head)
         if kind is not None:
-            self._event(kind, line)
+            self._event(kind, head)
+
+    def _reset_nest(self) -> None:
+        self._nest, self._unread, self._subnumbers, self._subtwice = [0, 0, 0, 0], False, set(), None
+
+    def _too_long(self, length: int) -> None:
+        self._error(f"a result line of {length} characters: only its first {LINE_LIMIT} were read")
+        self._unread = True
+
+    def _reopen(self) -> None:
+        """KTAP after the summary line: an error, and read on (it may report a failure)."""
+        if self._ended:
+            self._error("KTAP output after the summary line")
+            self._ended, self._recording = False, True
+            self.run.ktap_lines.extend(self._held)
 
     def _banner(self, line: str) -> None:
         m = _BANNER_KERNEL.match(line)
@@ -317,17 +293,62 @@ class ConsoleParser:
         if m:
             self.run.proc_version = m.group(1).strip()
 
+    def _taint(self, name: str, head: str, line: str) -> None:
+        run = self.run
+        if self._current is not None and self._current.name == name:
+            case, after = self._current, False
+        else:
+            case = run.cases.get(name)
+            if case is None:
+                case = run.cases[name] = CaseResult(name)
+            after = True
+        ev = KernelEvent("taint", self._lineno, head[2:], name, after)
+        self._log(line)
+        run.events.append(ev)
+        self._apply_event(case, ev)
+
+    def _summary(self, counts: tuple[int, int, int]) -> None:
+        run = self.run
+        if run.summary is not None:
+            self._error("a second summary line")
+        run.summary = counts
+        self._ended, self._recording = True, False
+        if self._current is not None:
+            self._error(f"summary line while {self._current.name} has no result line")
+        if run.plan is not None and run.results != run.plan:
+            self._error(f"plan 1..{run.plan} but {run.results} results")
+        expect = tuple(self._tally)
+        if counts != expect:
+            self._error("summary says {} passed, {} failed, {} skipped; the results say "
+                        "{}, {}, {}".format(*counts, *expect))
+
     def _start_case(self, name: str, line: str) -> None:
         if self._current is not None:  # its result line was lost: never a pass
             prev = self._current
-            prev.status, prev.reason = "crash", f"no result line before the next case {name}"
-            self._finished.append(prev)
-        case = self.run.cases.get(name) or CaseResult(name)
-        case.status, case.log = "notrun", [line]
-        self.run.cases[name] = case
+            self._error(f"no result line for {prev.name} before the next case {name}")
+            prev.status, prev.reason = Status.CRASH, f"no result line before the next case {name}"
+            self._settle(prev)
+        case = CaseResult(name, log=[line], line=self._lineno)
+        if name in self._closed:  # a second report of a case: compared when it ends
+            self._repeats = self.run.cases[name]
+        else:
+            old = self.run.cases.get(name)  # made by an early taint line: keep its events
+            if old is not None:
+                case.status, case.reason = old.status, old.reason
+            self.run.cases[name] = case
         self._current, self._diag = case, []
+        self._reset_nest()
 
     def _nested(self, case: CaseResult, text: str) -> None:
+        nest = self._nest
+        if text.startswith("ok "):
+            nest[2 if "# SKIP" in text else 0] += 1
+        elif text.startswith("not ok "):
+            nest[1] += 1
+        else:
+            m = _AWK_PLAN.match(text)
+            if m:
+                nest[3] = int(m.group(1))
         m = _TOP_PLAN.match(text)
         if m:
             case.plan = int(m.group(1))
@@ -336,74 +357,157 @@ class ConsoleParser:
             body = text[1:].strip()
             if body.startswith("RUN "):
                 self._diag = []
-            elif body and not re.match(r"^(OK|FAIL|SKIP|XFAIL|XPASS)\s|^(PASSED|FAILED|Totals|"
-                                       r"Starting|Planned)\b", body):
-                self._diag.append(body)
+            elif body and not _HARNESS_NOTE.match(body):
+                self._diag = self._diag[-2:] + [body]
             return
-        m = _RESULT.match(text)
-        if m is None:
+        r = parse_result(text)
+        if r is None:
             return
-        name, directive = m.group(3).strip(), (m.group(4) or "").strip()
-        if m.group(1) == "not ok":
-            status, reason = "fail", "; ".join(self._diag[-3:])
-        elif directive.upper().startswith("SKIP"):
-            status, reason = "skip", directive[4:].strip()
+        ok, number, name, directive = r
+        if number in self._subnumbers and self._subtwice is None:
+            self._subtwice = number
+        self._subnumbers.add(number)
+        word = directive[:5].upper()
+        if not ok:
+            status, reason = Status.FAIL, "; ".join(self._diag[-3:])
+            if word.startswith(("XFAIL", "TODO")):
+                reason = f"{directive}; {reason}" if reason else directive
+        elif word.startswith("SKIP"):
+            status, reason = Status.SKIP, directive[4:].strip()
+        elif word.startswith(("XFAIL", "TODO")):
+            status, reason = Status.PASS, directive
         else:
-            status, reason = "pass", ""
-        if directive.upper().startswith(("XFAIL", "TODO")):
-            status, reason = "pass", directive
+            status, reason = Status.PASS, ""
         case.subtests.append(SubResult(name, status, reason))
         self._diag = []
 
-    def _top_result(self, m: re.Match, line: str) -> None:
-        name = m.group(3).strip()
-        directive = (m.group(4) or "").strip()
-        case = self._current if self._current is not None and self._current.name == name \
-            else self.run.cases.get(name)
-        if case is None:  # a result without a header (header lost in noise)
-            case = self.run.cases[name] = CaseResult(name)
-        if self._current is not None and case is not self._current:
-            prev = self._current
-            prev.status, prev.reason = "crash", f"no result line (next result was {name})"
-            self._finished.append(prev)
+    def _top_result(self, r: tuple[bool, int, str, str], line: str) -> None:
+        ok, number, name, directive = r
+        run = self.run
+        case = self._current
+        if case is not None and case.name != name:
+            self._error(f"no result line for {case.name} (next result was {name})")
+            case.status, case.reason = Status.CRASH, f"no result line (next result was {name})"
+            self._settle(case)
+            case = None
+        if case is None:
+            self._reset_nest()
+            if name in self._closed:
+                self._repeats = run.cases[name]
+                case = CaseResult(name, line=self._lineno)
+            else:
+                self._error(f"result for {name} without its '# Subtest:' header")
+                case = run.cases.get(name) or CaseResult(name, line=self._lineno)
+                run.cases[name] = case
+            self._current = case
         case.log.append(line)
-        case.number = int(m.group(2))
-        word = directive.split(" ", 1)[0].upper() if directive else ""
-        rest = directive[len(word):].strip()
-        if m.group(1) == "ok":
-            status, reason = ("skip", rest) if word == "SKIP" else ("pass", "")
-        elif word == "TIMEOUT":
-            status, reason = "timeout", rest or "timeout"
-        elif word == "CRASH":
-            status, reason = "crash", rest or "crash"
-        else:
-            status = "fail"
-            failed = [s for s in case.subtests if s.status == "fail"]
-            reason = "; ".join(f"{s.name}: {s.reason}" if s.reason else s.name for s in failed)
-            reason = reason or directive or "failed"
-        done = sum(1 for s in case.subtests)
-        if status in ("pass", "skip") and case.plan is not None and done < case.plan:
-            status, reason = "crash", f"{case.plan - done} of {case.plan} results missing"
-        if status in ("pass", "skip") and case.plan is None:
-            status, reason = "crash", "no nested KTAP plan"
+        if len(line) > LINE_LIMIT:
+            self._too_long(len(line))
+        run.results += 1
+        if number in self._numbers:
+            self._error(f"test number {number} twice ({self._numbers[number]}, {name})")
+        elif number != run.results:
+            self._error(f"test number {number} out of order (expected {run.results})")
+        self._numbers.setdefault(number, name)
+        case.number = number
+        self._count(ok)
+        status, reason = self._verdict(case, ok, directive)
         case.ktap_status = status
         # Kernel events seen while it ran already decided a crash or fail: keep them.
-        prior = case.status if case.status in ("crash", "fail") and case.reason.startswith(
-            ("kernel ", "taint")) else None
-        if prior == "crash" or (prior == "fail" and status in ("pass", "skip")):
+        prior = case.status if case.status in (Status.CRASH, Status.FAIL) and \
+            case.reason.startswith(("kernel ", "taint")) else None
+        if prior == Status.CRASH or (prior == Status.FAIL and status in (Status.PASS, Status.SKIP)):
             pass
-        elif prior == "fail":
+        elif prior == Status.FAIL:
             case.status = status
             case.reason = f"{reason}; {case.reason}" if reason else case.reason
         else:
             case.status, case.reason = status, reason
-        self._current, self._last = None, case
+        self._settle(case)
+
+    def _count(self, ok: bool) -> None:
+        """Add the running case to the totals the summary line must give (run-cases.sh's rule)."""
+        p, f, s, plan = self._nest
+        f += max(0, plan - p - f - s)
+        if f == 0 and not ok:
+            f = 1
+        self._tally[0] += p
+        self._tally[1] += f
+        self._tally[2] += s
+
+    def _verdict(self, case: CaseResult, ok: bool, directive: str) -> tuple[str, str]:
+        """What a case's own KTAP says: its top-level line checked against its nested lines."""
+        word = directive.split(" ", 1)[0].upper() if directive else ""
+        rest = directive[len(word):].strip()
+        failed = [s for s in case.subtests if s.status == Status.FAIL]
+        if ok:  # any directive starting SKIP, in any case, is a skip (as on nested lines)
+            status, reason = (Status.SKIP, rest) if word[:4] == "SKIP" else (Status.PASS, "")
+        elif word == "TIMEOUT":
+            return Status.TIMEOUT, rest or "timeout"
+        elif word == "CRASH":
+            return Status.CRASH, rest or "crash"
+        else:
+            reason = "; ".join(f"{s.name}: {s.reason}" if s.reason else s.name for s in failed)
+            return Status.FAIL, reason or directive or "failed"
+        done = len(case.subtests)
+        if case.plan is None:
+            return Status.CRASH, "no nested KTAP plan"
+        if done < case.plan:
+            return Status.CRASH, f"{case.plan - done} of {case.plan} results missing"
+        if failed or self._nest[1]:
+            names = "; ".join(f"{s.name}: {s.reason}" if s.reason else s.name for s in failed)
+            return Status.FAIL, f"top-level ok but a nested not ok: {names or 'unnamed'}"
+        if self._unread:
+            return Status.FAIL, f"a result line longer than {LINE_LIMIT} characters, not read whole"
+        if done > case.plan:
+            return Status.FAIL, f"{done} nested results for a plan of {case.plan}"
+        if self._subtwice is not None:
+            return Status.FAIL, f"nested result {self._subtwice} printed twice"
+        if status == Status.PASS and case.plan == 0:
+            return Status.FAIL, "top-level ok but no nested result (plan 1..0)"
+        return status, reason
+
+    def _settle(self, case: CaseResult) -> None:
+        """The case's KTAP is over: compare a repeated report with the first one."""
+        self._current = None
+        first, self._repeats = self._repeats, None
+        if first is not None and first is not case:
+            self._merge(first, case)
+            case = first
+        self._closed.add(case.name)
+        self._last = case
         self._finished.append(case)
+
+    def _merge(self, first: CaseResult, again: CaseResult) -> None:
+        where = f"console lines {first.line} and {again.line}"
+        first.log.extend(again.log)
+        if (first.status, first.reason, first.plan, [s.to_dict() for s in first.subtests]) == \
+                (again.status, again.reason, again.plan, [s.to_dict() for s in again.subtests]):
+            self._error(f"{first.name} reported twice ({where}); the reports agree, one kept",
+                        at=None)
+            return
+        self._error(f"{first.name} reported twice ({where}) with different results", at=None)
+
+        def said(c: CaseResult) -> str:
+            return f"{c.status}: {c.reason}" if c.reason else str(c.status)
+
+        worse = again if _RANK.get(again.status, 1) > _RANK.get(first.status, 1) else first
+        status = max((Status.FAIL, first.status, again.status), key=lambda s: _RANK.get(s, 1))
+        first.reason = f"reported twice with different results: first {said(first)}, " \
+                       f"then {said(again)}"
+        first.status = Status(status)
+        first.subtests, first.plan = list(worse.subtests), worse.plan
+        first.ktap_status = worse.ktap_status
 
 
 def parse_console(text: str, expected_cases: list[str] | None = None,
                   end_reason: str | None = None) -> ConsoleRun:
+    """Parse a whole console log. Lines end at \\n only, as on the console (runner.qemu): a form
+    feed or a lone \\r in a case's output must not start a line of its own."""
     p = ConsoleParser()
-    for line in text.splitlines():
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
         p.feed(line)
     return p.finish(expected_cases, end_reason)

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import ktap
+
 QEMU = os.environ.get("UBC_QEMU", "qemu-system-x86_64")
-DONE_MARK = "# ubc-guest: done"
+DONE_MARK = ktap.GUEST_DONE
 START_MARK = "# ubc-guest: start"
-ALIVE_MARK = "# ubc-guest: alive"
+ALIVE_MARK = ktap.GUEST_ALIVE
 # loglevel=5 keeps KERN_WARNING and worse (WARN, Oops, BUG, panic, lockups, KASAN...) on the
 # console, interleaved with the KTAP lines; the parser tells the two apart. oops=panic: after
 # an Oops the kernel is not trusted any more, so the boot ends (panic=-1 + -no-reboot) and the
@@ -36,7 +38,10 @@ class Boot:
     """What one VM run produced."""
     console: list[str] = field(default_factory=list)
     exit_code: int | None = None
-    end_reason: str | None = None   # None = init said done; "timeout", "panic", "qemu exit N"
+    end_reason: str | None = None   # None = init said done; "timeout", "panic", "qemu exit N",
+    #                                 "qemu killed by signal N", "interrupted"
+    host_fault: str | None = None   # the boot ended for a reason on the host's side (QEMU
+    #                                 killed or failing, Ctrl-C): not the kernel's doing
     seconds: float = 0.0
     stderr: str = ""
     command: list[str] = field(default_factory=list)
@@ -78,14 +83,59 @@ def cmdline(cases: list[str] | None = None, timeout: int | None = None, probe: b
 
 
 def end_reason(exit_code: int | None, console: list[str], timed_out: bool) -> str | None:
-    if timed_out:
-        return "timeout"
-    done = any(line.startswith(DONE_MARK) or line.startswith(ALIVE_MARK) for line in console)
-    if exit_code == 0 and done:
+    """How a boot ended, as the console reader (runner/ktap.py) tells it from the console."""
+    return ktap.end_reason(ktap.parse_console("\n".join(console)), exit_code, timed_out)
+
+
+def host_fault(reason: str | None, exit_code: int | None, stderr: str) -> str | None:
+    """Why a boot ended on the host's side, or None when the guest ended it (done, panic,
+    a kernel that powered off early) or the runner's timeout did (a hang is the kernel's).
+    QEMU exits 0 for everything a guest can do with -no-reboot; a non-zero exit or a signal
+    is QEMU failing or being killed."""
+    if reason is None or reason in ("timeout", "panic"):
         return None
-    if any("Kernel panic - not syncing" in line for line in console):
-        return "panic"
-    return f"qemu exit {exit_code}"
+    if reason == "interrupted":
+        return "interrupted"
+    if exit_code == 0:
+        return None
+    last = next((l for l in reversed(stderr.strip().splitlines()) if l.strip()), "")
+    what = reason.replace("qemu", "QEMU", 1)
+    return f"{what} on the host side, not a kernel crash" + (f": {last[:200]}" if last else "")
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGKILL when the runner dies, even by kill -9."""
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class tracked:
+    """with tracked(proc): a child that kill_running() kills on Ctrl-C / SIGTERM."""
+
+    def __init__(self, proc):
+        self.proc = proc
+
+    def __enter__(self):
+        with _running_lock:
+            _running.add(self.proc)
+        if _stopping.is_set():
+            _kill(self.proc)
+        return self.proc
+
+    def __exit__(self, *exc):
+        with _running_lock:
+            _running.discard(self.proc)
+        return False
+
+
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def run(cmd: list[str], deadline: float, silence: float,
@@ -96,12 +146,12 @@ def run(cmd: list[str], deadline: float, silence: float,
     on_spawn gets the process (the tests use it to kill a VM mid-run)."""
     b = Boot(command=cmd)
     if _stopping.is_set():
-        b.end_reason = "interrupted"
+        b.end_reason = b.host_fault = "interrupted"
         return b
     t0 = time.monotonic()
     with tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=errf, start_new_session=True)
+                                stderr=errf, start_new_session=True, preexec_fn=die_with_parent)
         with _running_lock:
             _running.add(proc)
         if on_spawn:
@@ -169,6 +219,9 @@ def run(cmd: list[str], deadline: float, silence: float,
                            if "sercon-port" not in l)
     b.seconds = round(time.monotonic() - t0, 2)
     b.end_reason = end_reason(b.exit_code, b.console, timed_out)
+    if _stopping.is_set() and b.end_reason is not None:
+        b.end_reason = "interrupted"
+    b.host_fault = host_fault(b.end_reason, b.exit_code, b.stderr)
     return b
 
 
@@ -180,15 +233,17 @@ _stopping = threading.Event()
 
 
 def kill_running() -> None:
-    """Kill every VM this process started that is still running, and start no more (Ctrl-C)."""
+    """Kill every VM (and host case run) this process started that is still running, and
+    start no more (Ctrl-C, SIGTERM)."""
     _stopping.set()
     with _running_lock:
         procs = list(_running)
     for p in procs:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill(p)
+
+
+def stopping() -> bool:
+    return _stopping.is_set()
 
 
 _accel_cache: dict[str, str] = {}

@@ -20,6 +20,9 @@ class Status(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    def __hash__(self) -> int:  # as its value's, so "pass" finds Status.PASS in sets and dicts
+        return hash(self.value)
+
     @property
     def label(self) -> str:
         return {"notrun": "NOT RUN"}.get(self.value, self.value.upper())
@@ -51,6 +54,9 @@ class Kind(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
 
 
 # Exit statuses of every command (README "Exit status").

@@ -36,9 +36,10 @@ def test_build_tree_without_bzimage(tmp_path):
     assert len(cp.stderr.strip().splitlines()) == 1
 
 
-def test_no_kernel_is_a_usage_error():
-    cp = runner()
-    assert cp.returncode == 2 and "no kernel given" in cp.stderr
+def test_a_missing_option_value_is_a_usage_error():
+    cp = runner("--kernel")
+    assert cp.returncode == 2 and "expected one argument" in cp.stderr
+    assert len(cp.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif(len(BUILT) < 2, reason="no case binaries built (run make)")

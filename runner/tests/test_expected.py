@@ -1,13 +1,14 @@
-"""runner/expected.py: versions, ranges, loading expected/, verdicts."""
+"""runner/expected.py (loading expected/), runner/versions.py and runner/verdict.py."""
 import shutil
 from pathlib import Path
 
 import pytest
 
-from runner.expected import (ExpectationError, VersionRange, errata_problems,
-                             errata_range_warnings, judge, load_expectations, parse_version,
-                             plugin_judge)
+from runner import plugin
+from runner.expected import ExpectationError, errata_problems, errata_range_warnings, load_expectations
 from runner.ktap import CaseResult, SubResult, parse_console
+from runner.verdict import judge
+from runner.versions import VersionRange, parse_version
 
 TOP = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
@@ -115,6 +116,23 @@ def test_a_crash_is_never_unknown(exp):
     assert v.kind == "regression" and "no expected/ entry" in v.message
 
 
+@pytest.mark.parametrize("status", ["fail", "notrun", "crash", "timeout"])
+@pytest.mark.parametrize("release", ["7.4.0-rc1+", "mykernel", "6.12.95+deb12-amd64"])
+def test_a_bad_result_is_never_unknown_nor_skipped(exp, status, release):
+    # Unlisted series, unreadable version, or no entry: a failure is a regression, anywhere.
+    name = "mystery_case" if release.startswith("6.12") else "provide_res_zero"
+    v = judge(release, None, case(name, status, "why"), exp)
+    assert v.kind == "regression", v
+
+
+def test_a_kernel_that_never_ran_is_not_run_never_skipped(exp):
+    v = judge("", None, case("provide_res_zero", "notrun", "kernel not run: no download"), exp,
+              never_ran=True)
+    assert v.kind == "not run" and "no download" in v.message
+    v = judge("6.12.95", None, case("provide_res_zero", "interrupted", "Ctrl-C"), exp)
+    assert v.kind == "not run" and "interrupted" in v.message
+
+
 def scratch(tmp_path, extra: str) -> Path:
     d = tmp_path / "expected"
     shutil.copytree(TOP / "expected", d)
@@ -192,24 +210,41 @@ def test_errata_are_read_and_linked_to_cases(tmp_path):
     assert any(r["page"] == "io_uring_zz(3)" and r["file"].endswith("zz_page.toml") for r in recs)
 
 
+class FakeKernel:
+    spec, accel, never_ran = "6.1", "tcg", False
+
+    def __init__(self, release, proc=""):
+        self._release, self._proc = release, proc
+
+    def release(self):
+        return self._release
+
+    def proc_version(self):
+        return self._proc
+
+
 def test_plugin_seam(exp):
-    j = plugin_judge(exp)
-    k = {"release": "6.1.0-50-amd64", "proc_version": PROC_61}
+    # verdict -> pytest outcome: ok skip skipped, ok pass passed, a crash failed, UNKNOWN
+    # (a pass no entry judges) skipped with its message.
+    def j(k, c):
+        return plugin.outcome(k, c, judge(k.release(), k.proc_version(), c, exp))
+    k = FakeKernel("6.1.0-50-amd64", PROC_61)
     assert j(k, case("clone_read_through_dst", "skip", ABSENT_CLONE))[0] == "skipped"
     assert j(k, case("provide_res_zero", "pass"))[0] == "passed"
     outcome, msg = j(k, case("provide_res_zero", "crash", "panic"))
-    assert outcome == "failed" and msg.startswith("REGRESSION")
+    assert outcome == "failed" and "REGRESSION" in msg
     assert j(k, case("nope", "pass"))[0] == "skipped"
     assert j(k, case("nope", "pass"))[1].startswith("UNKNOWN:")
+    assert j(k, case("nope", "fail"))[0] == "failed"
+    k = FakeKernel("6.12.95+deb12-amd64")
+    assert j(k, case("clone_read_through_dst", "pass"))[0] == "passed"
+    assert j(k, case("clone_read_through_dst", "skip", ABSENT_CLONE))[0] == "failed"
 
-    class KernelRun:  # session.KernelRun has methods, not fields
-        def release(self):
-            return "6.12.95+deb12-amd64"
 
-        def proc_version(self):
-            return ""
-    assert j(KernelRun(), case("clone_read_through_dst", "pass"))[0] == "passed"
-    assert j(KernelRun(), case("clone_read_through_dst", "skip", ABSENT_CLONE))[0] == "failed"
+def test_every_case_name_and_glob_of_expected_matches_a_case(exp):
+    cases = sorted(p.stem for p in TOP.glob("cases/*/*.c"))
+    assert exp.unmatched(cases) == []
+    assert exp.unmatched(["provide_x"])  # and the check does find a stale one
 
 
 def test_project_errata_are_complete_and_name_real_cases(exp):
@@ -230,7 +265,7 @@ def test_errata_problems_are_found(tmp_path):
 
 
 def test_real_612_guest_offsets_skip_and_clone_runs(exp):
-    # boot.sh 6.12 (Debian 6.12.107 cloud): clone present, offsets absent.
+    # A recorded guest console of Debian 6.12.107 cloud: clone present, offsets absent.
     run = parse_console((DATA / "guest612_real.log").read_text(), None)
     assert str(parse_version(run.release, run.proc_version)) == "6.12.107"
     offsets = [c for n, c in run.cases.items() if n.startswith("clone_offset_")]
@@ -259,7 +294,7 @@ def test_skip_for_a_second_newer_feature_is_ok(exp):
 
 
 def test_real_61_guest_known_differences(exp):
-    # boot.sh 6.1: clone absent, two provide cases show 6.1's known differences.
+    # A recorded guest console of 6.1: clone absent, two provide cases show 6.1's known differences.
     run = parse_console((DATA / "guest61_real.log").read_text(), None)
     verdicts = {n: judge(run.release, run.proc_version, c, exp) for n, c in run.cases.items()}
     assert all(v.kind == "ok" for v in verdicts.values()), [str(v) for v in verdicts.values()
@@ -271,10 +306,10 @@ def test_real_61_guest_known_differences(exp):
 
 
 def test_cli_judges_logs(capsys):
-    from runner.expected import main
-    assert main([str(DATA / "guest61_real.log")]) == 0
+    from runner.cli import main
+    assert main(["judge", str(DATA / "guest61_real.log")]) == 0
     assert "45 ok" in capsys.readouterr().out
-    assert main([str(DATA / "host_run_mixed.log")]) == 1  # provide_nr_bounds failed then
+    assert main(["judge", str(DATA / "host_run_mixed.log")]) == 1  # provide_nr_bounds failed then
     assert "REGRESSION: provide_nr_bounds" in capsys.readouterr().out
 
 
@@ -293,3 +328,18 @@ def test_a_malformed_feature_line_is_an_error(tmp_path):
     bad.write_text('UBC_FEATURE(X, "name", "six", probe_x)\n')
     with pytest.raises(ValueError, match="t.h:1"):
         features.load(bad)
+
+
+@pytest.mark.skipif(not shutil.which("dpkg"), reason="no dpkg")
+def test_vkey_orders_kernel_versions_as_dpkg_does():
+    import subprocess
+    from runner.versions import vkey
+    versions = ["6.1.170-1", "6.1.176-1", "6.12.95-1~bpo12+1", "6.12.95-1", "6.12.107-1",
+                "6.16.12-1~bpo13+1", "6.19.14-1", "7.0.13-1", "7.3.4-1~bpo13+1", "7.3.4-1",
+                "1:1.35.0-4+deb12u1+b1", "1:1.38.0-3+b1", "6.12.9-1", "6.12.10-1"]
+    for a in versions:
+        for b in versions:
+            if a == b or (":" in a) != (":" in b):
+                continue
+            lt = subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0
+            assert (vkey(a) < vkey(b)) == lt, (a, b)

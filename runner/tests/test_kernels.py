@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runner import kernels
+from runner import bzimage, kernels
 
 DATA = Path(__file__).parent / "data"
 
@@ -109,16 +109,16 @@ def test_pvh_vmlinux_is_the_decompressed_payload(tmp_path, compress):
     bz = tmp_path / "bzImage"
     bz.write_bytes(fake_bzimage(compress(ELF)))
     out = tmp_path / "vmlinux"
-    assert kernels.pvh_vmlinux(bz, out)
+    assert bzimage.pvh_vmlinux(bz, out)
     assert out.read_bytes() == ELF
 
 
 def test_no_pvh_note_means_boot_the_bzimage(tmp_path):
     bz = tmp_path / "bzImage"
     bz.write_bytes(fake_bzimage(lzma.compress(b"\x7fELF no note here")))
-    assert not kernels.pvh_vmlinux(bz, tmp_path / "vmlinux")
+    assert not bzimage.pvh_vmlinux(bz, tmp_path / "vmlinux")
     bz.write_bytes(b"not a kernel at all" * 100)
-    assert not kernels.pvh_vmlinux(bz, tmp_path / "vmlinux")
+    assert not bzimage.pvh_vmlinux(bz, tmp_path / "vmlinux")
 
 
 def test_build_tree_and_bzimage_paths(tmp_path, monkeypatch):

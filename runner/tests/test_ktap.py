@@ -165,7 +165,7 @@ def test_rcu_stall_and_hung_task_fail_the_case():
 
 
 def test_real_guest_console_61():
-    # boot.sh --all-console 6.1: Debian 6.1.176 cloud kernel in QEMU, the whole suite.
+    # The whole console of Debian 6.1.176 cloud kernel in QEMU, the whole suite.
     run = parse_console(load("guest61_real.log"), None, end_reason="poweroff")
     assert run.complete and run.plan == len(run.cases) == 45
     assert run.release == "6.1.0-50-cloud-amd64" and "Debian 6.1.176" in run.proc_version
@@ -213,3 +213,228 @@ def test_real_guest_panic_612():
     assert len(panic) == 1 and panic[0].case == "crash_sysrq"
     assert "sysrq_handle_crash" in panic[0].excerpt
     assert any("Kernel Offset: disabled" in line for line in c["crash_sysrq"].log)
+
+
+# -- one status enum, and the summary.json shape -------------------------------------------
+
+def test_statuses_are_the_enum_and_dicts_plain_strings():
+    import json
+    from runner.status import Status
+    run = parse_console(load("host_run_mixed.log"), ["never_ran"])
+    assert all(isinstance(c.status, Status) for c in run.cases.values())
+    assert run.cases["never_ran"].status == Status.NOTRUN == "notrun"
+    d = run.to_dict()
+    assert type(d["cases"]["provide_nr_bounds"]["status"]) is str
+    assert type(d["cases"]["provide_nr_bounds"]["subtests"][0]["status"]) is str
+    assert json.loads(json.dumps(d))["cases"]["provide_nr_bounds"]["status"] == "fail"
+    assert d["errors"] == []
+
+
+# -- false passes ----------------------------------------------------------------------------
+
+def doc(*lines):
+    return "\n".join(("KTAP version 1",) + lines)
+
+
+def test_nested_not_ok_under_top_level_ok_fails_the_case():
+    text = doc("1..1", "    # Subtest: a", "    1..2", "    # a.y: Expected 1 == 2",
+               "    not ok 1 a.y", "    ok 2 a.z", "ok 1 a", "1 passed, 1 failed, 0 skipped")
+    run = parse_console(text, ["a"])
+    a = run.cases["a"]
+    assert a.status == "fail" and a.ktap_status == "fail"
+    assert "top-level ok but a nested not ok: a.y: a.y: Expected 1 == 2" == a.reason
+    assert run.complete  # the document itself is consistent: run-cases.sh counts the not ok
+    # A top-level SKIP cannot hide it either; nested skips under a top-level ok are fine.
+    run = parse_console(text.replace("ok 1 a", "ok 1 a # SKIP absent"), ["a"])
+    assert run.cases["a"].status == "fail"
+    text = doc("1..1", "    # Subtest: a", "    1..2", "    ok 1 a.y # SKIP no clone",
+               "    ok 2 a.z", "ok 1 a", "1 passed, 0 failed, 1 skipped")
+    run = parse_console(text, ["a"])
+    assert run.cases["a"].status == "pass" and run.complete
+    # XFAIL/TODO on a not ok is still a failed result (run-cases.sh counts it as one).
+    run = parse_console(text.replace("    ok 2 a.z", "    not ok 2 a.z # TODO later"), ["a"])
+    assert run.cases["a"].status == "fail"
+
+
+def test_real_console_with_top_level_ok_over_a_failed_subtest():
+    run = parse_console(load("top_ok_nested_fail.log"), None)
+    assert run.complete and run.errors == [] and run.done
+    assert run.cases["clone_restricted_dst"].status == "pass"
+    bad = run.cases["clone_single_issuer"]
+    assert bad.status == "fail" and "clone.src_of_other_task_is_eexist" in bad.reason
+    # The same lie in the real host run: provide_nr_bounds said "not ok 8"; make it "ok 8".
+    run = parse_console(load("host_run_mixed.log").replace("not ok 8 provide_nr_bounds",
+                                                           "ok 8 provide_nr_bounds"), None)
+    assert run.cases["provide_nr_bounds"].status == "fail"
+    assert "nr_bounds.nr_65536_ok.all_buffers_arrive" in run.cases["provide_nr_bounds"].reason
+
+
+def test_more_nested_results_than_the_plan_or_an_empty_plan_is_no_pass():
+    text = doc("1..1", "    # Subtest: a", "    1..1", "    ok 1 a.y", "    ok 2 a.z", "ok 1 a",
+               "2 passed, 0 failed, 0 skipped")
+    assert parse_console(text).cases["a"].status == "fail"
+    text = doc("1..1", "    # Subtest: a", "    1..0", "ok 1 a", "0 passed, 0 failed, 0 skipped")
+    assert parse_console(text).cases["a"].status == "fail"
+
+
+def test_case_printed_twice_never_adds_up():
+    run = parse_console(load("printed_twice.log"), None)
+    assert not run.complete
+    twice = run.cases["clone_single_issuer"]
+    assert twice.status == "fail"
+    assert twice.reason.startswith("reported twice with different results: first pass, then fail")
+    assert [s.name for s in twice.subtests] == ["clone.both_of_caller_clone",
+                                                 "clone.src_of_other_task_is_eexist",
+                                                 "clone.dst_of_other_task_is_eexist"]
+    same = run.cases["clone_read_through_dst"]
+    assert same.status == "pass" and len(same.subtests) == 1 and same.number == 1
+    assert run.errors == [
+        "clone_read_through_dst reported twice (console lines 9 and 32); the reports agree, one kept",
+        "clone_single_issuer reported twice (console lines 19 and 42) with different results"]
+    assert list(run.cases) == ["clone_read_through_dst", "clone_single_issuer"]
+
+
+def test_second_report_of_a_case_small():
+    block_ok = ["    # Subtest: a", "    1..1", "    ok 1 a.x"]
+    block_bad = ["    # Subtest: a", "    1..1", "    not ok 1 a.x"]
+    for first, second, top in [(block_ok, block_bad, "ok"), (block_bad, block_ok, "not ok"),
+                               (block_ok, block_ok[:2], "ok")]:
+        text = doc("1..2", *first, f"{top} 1 a", *second, "ok 2 a")
+        run = parse_console(text, ["a"])
+        a = run.cases["a"]
+        assert a.status in ("fail", "crash") and "reported twice" in a.reason, (first, second)
+        assert len(a.subtests) <= 1 and not run.complete
+    # A result line repeated without its block is a second report too.
+    text = doc("1..1", *block_ok, "ok 1 a", "ok 1 a", "1 passed, 0 failed, 0 skipped")
+    run = parse_console(text, ["a"])
+    assert run.cases["a"].status != "pass" and not run.complete
+    assert any("test number 1 twice" in e for e in run.errors)
+
+
+def test_numbers_plan_and_summary_must_agree():
+    def errors(*lines):
+        run = parse_console(doc(*lines))
+        assert not run.complete
+        return run.errors
+
+    a = ["    # Subtest: a", "    1..1", "    ok 1 a.x"]
+    b = ["    # Subtest: b", "    1..1", "    ok 1 b.x"]
+    ok = parse_console(doc("1..2", *a, "ok 1 a", *b, "ok 2 b", "2 passed, 0 failed, 0 skipped"))
+    assert ok.complete and ok.errors == []
+    assert errors("1..2", *a, "ok 1 a", *b, "ok 1 b", "2 passed, 0 failed, 0 skipped") == [
+        "console line 10: test number 1 twice (a, b)"]
+    assert errors("1..2", *a, "ok 2 a", *b, "ok 1 b", "2 passed, 0 failed, 0 skipped") == [
+        "console line 6: test number 2 out of order (expected 1)",
+        "console line 10: test number 1 out of order (expected 2)"]
+    assert errors("1..3", *a, "ok 1 a", *b, "ok 2 b", "2 passed, 0 failed, 0 skipped") == [
+        "console line 11: plan 1..3 but 2 results"]
+    assert errors("1..2", *a, "ok 1 a", *b, "ok 2 b", "3 passed, 0 failed, 0 skipped") == [
+        "console line 11: summary says 3 passed, 0 failed, 0 skipped; the results say 2, 0, 0"]
+    assert errors("1..2", "1..2", *a, "ok 1 a", *b, "ok 2 b", "2 passed, 0 failed, 0 skipped") == [
+        "console line 3: a second top-level plan 1..2"]
+    errs = errors("1..1", *a, "ok 1 a", "1 passed, 0 failed, 0 skipped", *b, "not ok 2 b")
+    assert "console line 8: KTAP output after the summary line" in errs
+    assert errors("1..1", "ok 1 a", "0 passed, 1 failed, 0 skipped")[0] == \
+        "console line 3: result for a without its '# Subtest:' header"
+
+
+def test_output_after_the_summary_is_still_read():
+    a = ["    # Subtest: a", "    1..1", "    ok 1 a.x"]
+    bad = ["    # Subtest: a", "    1..1", "    not ok 1 a.x"]
+    run = parse_console(doc("1..1", *a, "ok 1 a", "1 passed, 0 failed, 0 skipped", *bad,
+                            "not ok 1 a"), ["a"])
+    assert run.cases["a"].status == "fail" and not run.complete
+
+
+# -- linear time, bounded lines ------------------------------------------------------------
+
+def test_long_space_runs_parse_in_linear_time():
+    import time
+    from runner.ktap import LINE_LIMIT
+    spaces = " " * 100_000
+    for bad in ["ok 1 " + spaces, "ok 1 " + spaces + "x", "not ok 1 " + spaces + "#" + spaces + "x",
+                "    ok 1 " + spaces + "x", "[" + spaces, "rcu_" * 25_000, "\x1b[" + ";" * 100_000]:
+        text = doc("1..1", "    # Subtest: a", "    1..1", *[bad] * 10, "    ok 1 a.x", "ok 1 a")
+        t0 = time.perf_counter()
+        run = parse_console(text, ["a"])
+        assert time.perf_counter() - t0 < 1.0, bad[:20]
+        if "ok 1" in bad:  # a stray result (a's is at the end) or one more than a's plan
+            assert run.cases["a"].status != "pass"
+    # A result line longer than the parser reads never passes (its end, a SKIP maybe, is unread).
+    long = "ok 1 a" + " " * LINE_LIMIT + "# SKIP absent"
+    run = parse_console(doc("1..1", "    # Subtest: a", "    1..1", "    ok 1 a.x", long,
+                            "0 passed, 0 failed, 1 skipped"), ["a"])
+    assert run.cases["a"].status == "fail" and run.cases["a"].log[-1] == long
+    assert any("only its first 4096 were read" in e for e in run.errors)
+
+
+# -- what the other modules read from the parser -------------------------------------------
+
+def test_ktap_lines_are_the_document_as_the_console_carried_it():
+    import re
+    for name in ["guest612_real.log", "guest61_panic.log", "interleaved.log", "warn_during_case.log"]:
+        console = load(name).splitlines()
+        want, inside = [], False
+        for line in console:
+            inside = inside or line.startswith("KTAP version")
+            if inside:
+                want.append(line)
+            if inside and re.match(r"^\d+ passed, \d+ failed, \d+ skipped", line):
+                inside = False
+        run = parse_console(load(name))
+        assert run.ktap_lines == want, name
+    run = parse_console(load("interleaved.log"))
+    assert run.ktap_lines[0] == "KTAP version 1" and run.ktap_lines[-1] == "7 passed, 0 failed, 0 skipped"
+    assert any("crng init done" in line for line in run.ktap_lines)
+    assert not any("SeaBIOS" in line for line in run.ktap_lines)
+
+
+def test_a_cut_ktap_version_line_starts_the_document_with_its_pieces():
+    p = ConsoleParser()
+    for line in ["noise", "KTAP ver[    1.000000] random: crng init done", "sion 1", "1..0",
+                 "0 passed, 0 failed, 0 skipped", "# ubc-guest: done exit 0"]:
+        p.feed(line)
+    run = p.finish([])
+    assert run.ktap_lines == ["KTAP ver[    1.000000] random: crng init done", "sion 1", "1..0",
+                              "0 passed, 0 failed, 0 skipped"]
+    assert run.complete and run.done
+
+
+def test_done_panicked_and_end_reason():
+    from runner.ktap import GUEST_ALIVE, GUEST_DONE, end_reason
+    cases = [
+        (0, ["KTAP version 1", GUEST_DONE + " exit 0"], False, None, None),
+        (0, [GUEST_ALIVE + " 6.12"], False, None, None),
+        (0, ["[ 1.0] Kernel panic - not syncing: sysrq triggered crash"], False, None, "panic"),
+        (0, ["KTAP version 1"], False, None, "qemu exit 0"),  # a reset without panic
+        (1, [GUEST_DONE], False, None, "qemu exit 1"),        # QEMU error after the end
+        (-9, ["KTAP version 1"], False, None, "qemu killed by signal 9"),
+        (None, ["KTAP version 1"], False, 15, "qemu killed by signal 15"),
+        (-9, [GUEST_DONE], True, 9, "timeout"),
+        (-6, ["[    3.0] Kernel panic - not syncing: Fatal exception"], False, 6, "panic"),
+        (0, ["    # ubc-guest: done exit 0"], False, None, "qemu exit 0"),  # a case's output
+    ]
+    for code, lines, timed_out, sig, want in cases:
+        run = parse_console("\n".join(lines))
+        assert end_reason(run, code, timed_out, sig) == want, (code, lines)
+    assert parse_console(load("guest612_sysrq_panic.log")).panicked
+    assert not parse_console(load("guest612_real.log")).panicked
+    assert parse_console(load("guest612_real.log")).done
+
+
+def test_a_line_cut_by_a_kernel_message_and_never_finished_is_not_read():
+    # "ok 2 b # SKIP ..." cut after its name by a printk, then the console ends: the SKIP
+    # (or anything else) that followed is unknown, so it is no result at all.
+    text = doc("1..2", "    # Subtest: a", "    1..1", "    ok 1 a.x", "ok 1 a",
+               "    # Subtest: b", "    1..1", "    ok 1 b.x # SKIP no clone",
+               "ok 2 b[   12.000000] random: crng init done")
+    run = parse_console(text, ["a", "b"], end_reason="timeout")
+    assert run.cases["a"].status == "pass"
+    assert run.cases["b"].status == "crash" and not run.complete
+
+
+def test_a_nested_result_printed_twice_does_not_fill_the_plan():
+    text = doc("1..1", "    # Subtest: a", "    1..2", "    ok 1 a.x", "    ok 1 a.x", "ok 1 a",
+               "2 passed, 0 failed, 0 skipped")
+    a = parse_console(text).cases["a"]
+    assert a.status == "fail" and a.reason == "nested result 1 printed twice"

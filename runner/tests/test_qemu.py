@@ -48,11 +48,23 @@ def test_guest_cmdline_words():
     (0, ["[ 1.0] Kernel panic - not syncing: sysrq triggered crash"], False, "panic"),
     (0, ["KTAP version 1"], False, "qemu exit 0"),        # a reset without panic
     (1, [qemu.DONE_MARK], False, "qemu exit 1"),          # QEMU error after the end
-    (-9, ["KTAP version 1"], False, "qemu exit -9"),      # killed from outside
+    (-9, ["KTAP version 1"], False, "qemu killed by signal 9"),  # killed from outside
     (-9, [qemu.DONE_MARK], True, "timeout"),
 ])
 def test_end_reason(code, lines, timed_out, reason):
     assert qemu.end_reason(code, lines, timed_out) == reason
+
+
+@pytest.mark.parametrize("reason,code,fault", [
+    (None, 0, None), ("panic", 0, None), ("timeout", -9, None),   # the kernel's doing
+    ("qemu exit 0", 0, None),                                       # a guest reset: a crash
+    ("qemu exit 1", 1, "QEMU exit 1 on the host side"),             # QEMU failing
+    ("qemu killed by signal 9", -9, "QEMU killed by signal 9 on the host side"),
+    ("interrupted", -9, "interrupted"),
+])
+def test_host_faults_are_told_from_kernel_crashes(reason, code, fault):
+    got = qemu.host_fault(reason, code, "qemu-system-x86_64: some error\n")
+    assert (got is None) == (fault is None) and (fault is None or got.startswith(fault)), got
 
 
 def test_run_streams_lines_without_cr(tmp_path):
@@ -81,7 +93,8 @@ def test_run_reports_a_vm_killed_from_outside():
     procs = []
     b = qemu.run(["sh", "-c", "echo '    # Subtest: a'; sleep 30"], deadline=30, silence=30,
                  on_line=lambda l: procs[0].kill(), on_spawn=procs.append)
-    assert b.end_reason == "qemu exit -9"
+    assert b.end_reason == "qemu killed by signal 9"
+    assert "on the host side, not a kernel crash" in b.host_fault
 
 
 def test_accel_without_kvm_is_tcg(monkeypatch, tmp_path):
@@ -163,13 +176,13 @@ def test_build_puts_cases_busybox_and_init_in_place(tmp_path):
         bins.append(p)
     bb = tmp_path / "busybox"
     bb.write_bytes(b"BUSYBOX")
-    out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "harness" / "run-cases.sh",
+    out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "scripts" / "run-cases.sh",
                           ["liburing 2.15", "busybox x"], bb)
     ent = {n: (m, d) for n, m, d in initramfs.parse_cpio(out.read_bytes())}
     assert ent["init"][1] == initramfs.GUEST_INIT.read_bytes() and ent["init"][0] & 0o111
     assert ent["bin/busybox"][1] == b"BUSYBOX"
     assert stat.S_ISLNK(ent["bin/sh"][0]) and ent["bin/sh"][1] == b"busybox"
-    assert ent["ubc/bin/run-cases.sh"][1] == (TOP / "harness" / "run-cases.sh").read_bytes()
+    assert ent["ubc/bin/run-cases.sh"][1] == (TOP / "scripts" / "run-cases.sh").read_bytes()
     assert ent["ubc/bin/a_case"][1] == b"\x7fELFa_case" and ent["ubc/bin/a_case"][0] & 0o111
     assert ent["ubc/cases"][1] == b"b_case\na_case\n"  # the order asked for
     assert ent["ubc/versions.txt"][1] == b"liburing 2.15\nbusybox x\n"

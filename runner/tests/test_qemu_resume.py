@@ -1,7 +1,16 @@
-"""runner/session.py run_cases(): a crash, a killed VM or a timeout fails the case that was
+"""runner/kernel_run.py run_cases(): a crash, a killed VM or a timeout fails the case that was
 running, keeps every result already printed, and boots again with the cases left; nothing is
 ever reported as passed without its result line. A fake boot function plays the consoles."""
-from runner import ktap, plugin, qemu, session
+from runner import expected, ktap, plugin, qemu
+from runner import kernel_run as session
+from runner.verdict import judge as verdict_judge, judge_raw
+
+EXP = expected.load_expectations(expected.Path(__file__).resolve().parents[2] / "expected")
+
+
+def judge(k, c, raw=False):
+    v = judge_raw(c) if raw else verdict_judge(k.release(), k.proc_version(), c, EXP)
+    return plugin.outcome(k, c, v)
 
 BANNER = ["[    0.000000] Linux version 6.12.107+deb13-cloud-amd64", "# ubc-guest: start",
           "KTAP version 1", "# uring-buffer-conformance on kernel 6.12.107+deb13-cloud-amd64 (x86_64)"]
@@ -146,20 +155,23 @@ class FakeKernel:
     def release(self):
         return "6.12.107+deb13-cloud-amd64"
 
+    def proc_version(self):
+        return ""
+
 
 def test_judge_raw_mapping():
     k = FakeKernel()
-    assert plugin.judge(k, ktap.CaseResult("a", "pass"), raw=True) == ("passed", "")
-    assert plugin.judge(k, ktap.CaseResult("a", "skip", "clone absent: EINVAL"), raw=True) == \
+    assert judge(k, ktap.CaseResult("a", "pass"), raw=True) == ("passed", "")
+    assert judge(k, ktap.CaseResult("a", "skip", "clone absent: EINVAL"), raw=True) == \
         ("skipped", "clone absent: EINVAL")
     crash = ktap.CaseResult("a", "crash", "no result line (panic)",
                             log=["    # Subtest: a", "[ 5.2] Kernel panic - not syncing: x"])
-    outcome, msg = plugin.judge(k, crash, raw=True)
+    outcome, msg = judge(k, crash, raw=True)
     assert outcome == "failed"
     assert msg.startswith("CRASH on 6.12 (6.12.107+deb13-cloud-amd64, tcg): no result line (panic)")
     assert "Kernel panic - not syncing: x" in msg
     for st in ("fail", "timeout", "notrun"):
-        assert plugin.judge(k, ktap.CaseResult("a", st, "why"), raw=True)[0] == "failed"
+        assert judge(k, ktap.CaseResult("a", st, "why"), raw=True)[0] == "failed"
 
 
 class FakeKernel616(FakeKernel):
@@ -173,15 +185,15 @@ def test_judge_against_expected():
     # The default judge reads expected/: a known kernel bug is xfailed, a regression fails
     # with the console excerpt, a case with no entry is shown as UNKNOWN, never passed.
     k = FakeKernel()
-    assert plugin.judge(k, ktap.CaseResult("clone_lifetime", "pass"))[0] == "passed"
-    outcome, msg = plugin.judge(k, ktap.CaseResult("clone_lifetime", "fail", "Expected 0 == -22",
+    assert judge(k, ktap.CaseResult("clone_lifetime", "pass"))[0] == "passed"
+    outcome, msg = judge(k, ktap.CaseResult("clone_lifetime", "fail", "Expected 0 == -22",
                                                    log=["    not ok 1 lifetime.x"]))
     assert outcome == "failed" and "expects pass" in msg and "not ok 1 lifetime.x" in msg
-    outcome, msg = plugin.judge(FakeKernel616(), ktap.CaseResult(
+    outcome, msg = judge(FakeKernel616(), ktap.CaseResult(
         "provide_group_capacity", "fail", "", subtests=[
             ktap.SubResult("capacity.group_holds_65536", "fail", "")]))
     assert outcome == "xfailed" and "known bug" in msg
-    outcome, msg = plugin.judge(k, ktap.CaseResult("no_such_case", "pass"))
+    outcome, msg = judge(k, ktap.CaseResult("no_such_case", "pass"))
     assert outcome == "skipped" and msg.startswith("UNKNOWN")
 
 

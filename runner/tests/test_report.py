@@ -7,20 +7,27 @@ from pathlib import Path
 import pytest
 
 from runner.ktap import parse_console
+from runner.expected import load_expectations
 from runner.report import behaviours, main, write_report
+from runner.verdict import judge
 
 TOP = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
 VOID = {"meta", "br", "hr", "img", "link", "input", "col", "wbr"}
 
 
+EXP = load_expectations(TOP / "expected")
+
+
 def kernel(kid, log, end_reason=None):
+    """A summary.json kernel entry as a run writes it: every case with its verdict."""
     run = parse_console((DATA / log).read_text(), None, end_reason)
     d = {"id": kid, "package": "linux-image-test", "package_version": "1", "sha256": "x",
          "release": run.release, "proc_version": run.proc_version, "accel": "tcg",
          "boot_seconds": 3.2, "end_reason": end_reason or "poweroff", "boots": 1,
          "console_log": f"logs/{kid}.log",
-         "cases": {n: c.to_dict() for n, c in run.cases.items()},
+         "cases": {n: dict(c.to_dict(), verdict=judge(run.release, run.proc_version, c, EXP).to_dict())
+                   for n, c in run.cases.items()},
          "events": [e.to_dict() for e in run.events]}
     return d
 

@@ -1,4 +1,4 @@
-"""harness/run-cases.sh: how binaries' exits and KTAP become the document and exit code.
+"""scripts/run-cases.sh: how binaries' exits and KTAP become the document and exit code.
 
 Fake case binaries are shell scripts printing recorded kselftest output, so every path
 (pass, fail, skip, crash, timeout, no plan) is exercised without a kernel.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-RUN_CASES = Path(__file__).resolve().parents[2] / "harness" / "run-cases.sh"
+RUN_CASES = Path(__file__).resolve().parents[2] / "scripts" / "run-cases.sh"
 
 PASS = "TAP version 13\n1..2\nok 1 a.one\nok 2 a.two\n"
 FAIL = "TAP version 13\n1..2\nok 1 b.one\n# b.two: Expected 0 (0) == ret (-22)\nnot ok 2 b.two\n"

@@ -4,7 +4,7 @@
 # cases. POSIX sh + awk + timeout, so the same script runs on the host and, under
 # busybox, as the guest's test step (the runner reads this same format from the console).
 #   run-cases.sh [-v] [-t SECS] BINARY...
-# Exit: 0 if nothing failed, 1 otherwise.
+# Exit: 0 if nothing failed, 1 otherwise, 3 if it could not run (no temporary folder).
 set -u
 timeout_s=${UBC_CASE_TIMEOUT:-120}
 verbose=0
@@ -16,7 +16,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ubc-run.XXXXXX") || exit 1
+# Exit 3: could not run at all (the runner tells that from a case failure).
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ubc-run.XXXXXX") || { echo "run-cases.sh: cannot create a temporary folder" >&2; exit 3; }
 trap 'rm -rf "$tmp"' EXIT
 
 echo "KTAP version 1"

@@ -9,7 +9,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/deps.conf"
 out=${1:?usage: get-deps.sh OUT_DIR}
-cache=${UBC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/uring-buffer-conformance}
+cache=$("$top/scripts/papt" cache)
 deps=$cache/deps
 mkdir -p "$deps" "$out"
 notes=()
@@ -21,15 +21,8 @@ die() { echo "get-deps: $*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null || die "'$1' not found: apt-get install $2"; }
 need dpkg-deb dpkg; need apt-get apt; need xz xz-utils; need gcc gcc
 
-# Pick the pinned version if the mirror serves it, else the newest served (with a note).
-pick() { # PKG PINNED
-	local served; served=$("$top/scripts/papt" versions "$1")
-	[ -n "$served" ] || die "the mirror serves no package '$1' (check UBC_MIRROR or the apt sources)"
-	if grep -qxF "$2" <<<"$served"; then echo "$2"; return; fi
-	local newest; newest=$(head -n1 <<<"$served")
-	echo "warning: pinned $1 $2 is no longer served; using $newest" >&2
-	echo "$newest"
-}
+# The pinned version if the mirror serves it, else the newest served (papt warns).
+pick() { "$top/scripts/papt" pick "$1" "$2"; }
 
 extract_deb() { # PKG VERSION DEST -> DEST holds the unpacked package (once)
 	[ -f "$3/.done" ] && return 0
@@ -96,7 +89,7 @@ fi
 
 dmk=$(mktemp "$out/deps.mk.XXXXXX")
 cat > "$dmk" <<MK
-# Written by harness/get-deps.sh; do not edit.
+# Written by scripts/get-deps.sh; do not edit.
 URING_CFLAGS := $uring_cflags $libc_dev_inc
 URING_LIB := $uring_lib
 KSELFTEST_INC := -isystem $ks

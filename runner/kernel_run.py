@@ -1,8 +1,8 @@
-"""Run the cases on one kernel: boot, parse the console as it arrives, boot again after a crash.
+"""Run the cases on one kernel: resolve it, boot it, read the console as it arrives, boot
+again after a crash, and keep the console log and KTAP in the results folder.
 
-`run_cases()` is the crash-resume core (it takes any boot function, so the tests drive it with
-recorded consoles); `KernelRun` does it for a real kernel in QEMU or on the host, and writes the
-console log and KTAP into the results folder.
+`run_cases()` is the crash-resume core (it takes any boot function, so the tests drive it
+with recorded consoles); `KernelRun` does it for a real kernel in QEMU or on the host.
 """
 from __future__ import annotations
 
@@ -10,23 +10,27 @@ import os
 import platform
 import re
 import shutil
-import subprocess
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import initramfs, kernels, ktap, qemu
+from . import host, kernels, ktap, qemu
+from .cache import CacheError, cache_dir
+from .initramfs import Initramfs
+from .results import case_dict
+from .status import Status
 
 TOP = Path(__file__).resolve().parents[1]
+# Seconds per case binary: scripts/run-cases.sh's default, read from it (one place).
+DEFAULT_CASE_TIMEOUT = int(re.search(r"UBC_CASE_TIMEOUT:-(\d+)",
+                                     (TOP / "scripts" / "run-cases.sh").read_text()).group(1))
 
 
 @dataclass
 class Options:
     build: Path = TOP / "build"
-    case_timeout: int = int(os.environ.get("UBC_CASE_TIMEOUT", "120"))  # per binary, in guest
+    case_timeout: int = int(os.environ.get("UBC_CASE_TIMEOUT", DEFAULT_CASE_TIMEOUT))
     accel: str = "auto"           # auto | tcg | kvm
     machine: str = "pc"
     memory: str = ""              # "" = 512M, more for a big initramfs (see guest_memory)
@@ -59,11 +63,17 @@ def ranges(indexes: list[int]) -> str:
     return ",".join(out)
 
 
+def _unfinished(c: ktap.CaseResult | None) -> bool:
+    """No result line of its own: it was running, or had not started."""
+    return c is None or (c.ktap_status is None and c.status in (Status.CRASH, Status.NOTRUN))
+
+
 def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
               on_case: Callable[[ktap.CaseResult], None] | None = None):
     """Boot with `cases`; the cases a crash kept from starting get a new boot with only them.
     Stops when everything has a result, a boot starts no case at all (the kernel cannot run
-    the cases: they stay 'notrun', never passed) or after max_boots.
+    the cases: they stay 'notrun', never passed), the boot was stopped from the host side
+    (interrupted: 'interrupted'; QEMU killed or failing: 'notrun') or after max_boots.
     Returns (results by case in `cases` order, [(Boot, ConsoleRun), ...])."""
     max_boots = max_boots or len(cases) + 1
     results: dict[str, ktap.CaseResult] = {}
@@ -80,26 +90,36 @@ def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
         b = boot(remaining, on_line)
         run = parser.finish(remaining, b.end_reason)
         runs.append((b, run))
+        if b.host_fault:
+            # Not the kernel's doing: what finished stands, the rest did not run.
+            status = Status.INTERRUPTED if b.end_reason == "interrupted" else Status.NOTRUN
+            for name in remaining:
+                c = run.cases.get(name)
+                if _unfinished(c):
+                    c = c or ktap.CaseResult(name)
+                    c.status, c.reason = status, b.host_fault
+                results[name] = c
+            break
         for name in remaining:
             c = run.cases.get(name)
-            if c is not None and c.status != "notrun":
+            if c is not None and c.status != Status.NOTRUN:
                 results[name] = c
         # A case the run reported but the plan did not ask for is kept too (never dropped).
         for name, c in run.cases.items():
-            if name not in cases and c.status != "notrun":
+            if name not in cases and c.status != Status.NOTRUN:
                 results.setdefault(name, c)
         left = [n for n in remaining if n not in results]
         if b.end_reason is None and left:
             # The guest said it was done but some cases are missing: a crash, not a pass.
             for n in left:
-                results[n] = ktap.CaseResult(n, "crash", "missing from a run that ended normally")
+                results[n] = ktap.CaseResult(n, Status.CRASH.value, "missing from a run that ended normally")
             left = []
         progress = len(left) < len(remaining)
         if left and (not progress or len(runs) >= max_boots):
             why = "no case started in the last boot" if not progress else f"gave up after {len(runs)} boots"
             for n in left:
-                c = run.cases.get(n) or ktap.CaseResult(n, "notrun")
-                c.status = "notrun"
+                c = run.cases.get(n) or ktap.CaseResult(n, Status.NOTRUN.value)
+                c.status = Status.NOTRUN.value
                 c.reason = f"{c.reason or 'never started'}; {why} ({b.end_reason or 'ended'})"
                 results[n] = c
             left = []
@@ -121,67 +141,32 @@ def safe_name(kernel_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9.+_-]+", "_", kernel_id.strip("/")) or "kernel"
 
 
-def case_binaries(build: Path, cases: list[str], extra: list[Path] = ()) -> list[Path]:
-    bins = [build / "bin" / c for c in cases]
-    missing = [str(b) for b in bins if not b.is_file()]
-    if missing:
-        raise kernels.KernelError(f"case binaries missing (run make): {', '.join(missing)}")
-    return bins + list(extra)
-
-
-def versions_lines(build: Path, extra: list[str] = ()) -> list[str]:
-    f = build / "versions.txt"
-    lines = f.read_text().splitlines() if f.exists() else []
-    return lines + list(extra)
-
-
-class Initramfs:
-    """One initramfs per run, shared by every kernel (built on first use)."""
-
-    def __init__(self, opts: Options, cases: list[str], workdir: Path):
-        self.opts, self.cases, self.workdir = opts, cases, workdir
-        self.path: Path | None = None
-        self.busybox = ""
-        self.order: list[str] = []
-        self._lock = threading.Lock()
-
-    def get(self) -> Path:
-        with self._lock:
-            if self.path is None:
-                bb, self.busybox = initramfs.busybox()
-                bins = sorted(case_binaries(self.opts.build, self.cases, self.opts.extra_binaries),
-                              key=lambda p: p.name)
-                self.order = [b.name for b in bins]
-                self.workdir.mkdir(parents=True, exist_ok=True)
-                out = self.workdir / "initramfs.cpio"
-                initramfs.build(out, bins, self.opts.build / "bin" / "run-cases.sh",
-                                versions_lines(self.opts.build, [self.busybox]), bb)
-                self.path = out
-            return self.path
-
-
 class KernelRun:
-    """Everything about one requested kernel: resolution, boots, results, summary entry."""
+    """Everything about one requested kernel: resolution, boots, results."""
 
     def __init__(self, spec: str, cases: list[str], opts: Options, outdir: Path,
                  rootfs: Initramfs | None, say: Callable[[str], None] = lambda s: None,
                  echo: Callable[[str | None], None] | None = None):
         """say: progress lines. echo: every console line as it arrives (None when a boot
-        starts), for runner.session's live output."""
+        starts), for live output."""
         self.spec, self.cases, self.opts, self.outdir = spec, list(cases), opts, outdir
         self.rootfs, self.say, self.echo = rootfs, say, echo
         self.kernel: kernels.Kernel | None = None
         self.accel = ""
         self.accel_why = ""
         self.results: dict[str, ktap.CaseResult] = {}
-        self.runs: list = []
-        self.parsed: list = []   # one ktap.ConsoleRun per boot
+        self.runs: list[qemu.Boot] = []
+        self.parsed: list[ktap.ConsoleRun] = []   # one per boot
         self.error = ""          # could not boot at all (download, qemu missing ...)
         self.seconds = 0.0
         self.console_log = outdir / "console.log"
         self.ktap_file = outdir / "ktap.txt"
 
-    # The boot function handed to run_cases for QEMU.
+    @property
+    def never_ran(self) -> bool:
+        """No boot printed a KTAP document: nothing this kernel did can be judged."""
+        return not any(r.plan is not None for r in self.parsed)
+
     def _tee(self, on_line):
         if self.echo is None:
             return on_line
@@ -209,7 +194,7 @@ class KernelRun:
                       f"{' '.join(cmd)}\n")
             log.flush()
             b = qemu.run(cmd, deadline, silence, on_line=on_line, log=log)
-            if b.end_reason == "interrupted":  # never started (Ctrl-C / SIGTERM)
+            if b.end_reason == "interrupted" and not b.console:  # never started
                 log.write(f"### ubc-runner: boot {n} not started: interrupted\n")
                 return b
             log.write(f"### ubc-runner: boot {n} ended after {b.seconds}s: "
@@ -217,30 +202,6 @@ class KernelRun:
             if b.stderr.strip():
                 log.write("".join(f"### qemu stderr: {line}\n" for line in b.stderr.strip().splitlines()))
             log.flush()
-            self.runs.append(b)
-            return b
-        return boot
-
-    def _host_boot(self, log):
-        def boot(remaining: list[str], on_line):
-            on_line = self._tee(on_line)
-            extra = {p.name: p for p in self.opts.extra_binaries}
-            bins = [extra.get(c) or self.opts.build / "bin" / c for c in remaining]
-            cmd = ["sh", str(self.opts.build / "bin" / "run-cases.sh"), "-t",
-                   str(self.opts.case_timeout), *map(str, bins)]
-            log.write(f"### ubc-runner: host run: {' '.join(cmd)}\n")
-            b = qemu.Boot(command=cmd)
-            t0 = time.monotonic()
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, text=True, errors="replace")
-            for line in proc.stdout:
-                line = line.rstrip("\n")
-                b.console.append(line)
-                log.write(line + "\n")
-                on_line(line)
-            b.exit_code = proc.wait()
-            b.seconds = round(time.monotonic() - t0, 2)
-            b.end_reason = None if b.exit_code in (0, 1) else f"exit {b.exit_code}"
             self.runs.append(b)
             return b
         return boot
@@ -253,18 +214,16 @@ class KernelRun:
                 self.kernel = kernels.resolve(self.spec)
                 wanted = list(self.cases)
                 if self.kernel.kind == "host":
-                    self.accel = "host"
-                    boot = self._host_boot(log)
+                    self.accel = self.accel_why = "host"
+                    boot = host.boot_fn(self.opts, log, self._tee, self.runs)
                 else:
-                    if not shutil.which(qemu.QEMU):
-                        raise kernels.KernelError(f"{qemu.QEMU} not found: install qemu-system-x86")
                     initrd = self.rootfs.get()
                     order = self.rootfs.order
                     wanted = [c for c in order if c in self.cases]
                     image = self.kernel.pvh or self.kernel.image
                     if self.opts.accel == "auto":
                         self.accel, self.accel_why = qemu.detect_accel(
-                            image, initrd, self.opts.machine, cache_file=kernels.cache_dir() / "accel.json")
+                            image, initrd, self.opts.machine, cache_file=cache_dir() / "accel.json")
                     else:
                         self.accel, self.accel_why = self.opts.accel, "asked for"
                     self.say(f"[{self.spec}] booting {self.kernel.label} ({self.accel}: "
@@ -272,11 +231,17 @@ class KernelRun:
                     boot = self._qemu_boot(image, initrd, order, log)
                 self.results, pairs = run_cases(wanted, boot, self.opts.max_boots, on_case)
                 self.parsed = [r for _, r in pairs]
-            except kernels.KernelError as e:
+                if self.never_ran and not self.error:
+                    end = next((b.end_reason for b in self.runs if b.end_reason), "no KTAP")
+                    self.error = f"no boot printed the cases' KTAP ({end})"
+            except (kernels.KernelError, kernels.FetchError, CacheError, OSError) as e:
                 self.error = str(e)
                 log.write(f"### ubc-runner: {e}\n")
+                stopped = qemu.stopping()
                 for c in self.cases:
-                    self.results[c] = ktap.CaseResult(c, "notrun", f"kernel not run: {e}")
+                    self.results[c] = ktap.CaseResult(
+                        c, (Status.INTERRUPTED if stopped else Status.NOTRUN).value,
+                        f"kernel not run: {e}")
                 self.parsed = []
         self.seconds = round(time.monotonic() - t0, 2)
         self._write_ktap()
@@ -286,17 +251,10 @@ class KernelRun:
     def _write_ktap(self) -> None:
         """The KTAP part of every boot's console (printk lines that interleave stay)."""
         with open(self.ktap_file, "w") as f:
-            for n, b in enumerate(self.runs, 1):
-                if len(self.runs) > 1:
+            for n, r in enumerate(self.parsed, 1):
+                if len(self.parsed) > 1:
                     f.write(f"# ubc-runner: boot {n}\n")
-                inside = False
-                for line in b.console:
-                    if line.startswith("KTAP version"):
-                        inside = True
-                    if inside:
-                        f.write(line + "\n")
-                    if inside and re.match(r"^\d+ passed, \d+ failed, \d+ skipped", line):
-                        inside = False
+                f.writelines(line + "\n" for line in r.ktap_lines)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -308,10 +266,10 @@ class KernelRun:
         return next((b.end_reason for b in self.runs if b.end_reason), None)
 
     def line(self) -> str:
-        if self.error and not self.runs:
+        if self.error and self.never_ran:
             return f"NOT RUN: {self.error}"
         c = self.counts()
-        parts = [f"{c[s]} {s}" for s in ("pass", "fail", "skip", "timeout", "crash", "notrun") if c.get(s)]
+        parts = [f"{c[s]} {s}" for s in (s.value for s in Status) if c.get(s)]
         release = self.release() or "?"
         end = f", {self.end_reason()}" if self.end_reason() else ""
         return (f"{release}: {', '.join(parts) or 'no cases'} "
@@ -319,13 +277,13 @@ class KernelRun:
                 f"{self.boot_seconds():.1f}s{end})")
 
     def release(self) -> str:
-        for r in getattr(self, "parsed", []):
+        for r in self.parsed:
             if r.release:
                 return r.release
         return platform.release() if self.accel == "host" else ""
 
     def proc_version(self) -> str:
-        for r in getattr(self, "parsed", []):
+        for r in self.parsed:
             if r.proc_version:
                 return r.proc_version
         return ""
@@ -333,7 +291,8 @@ class KernelRun:
     def boot_seconds(self) -> float:
         return round(sum(b.seconds for b in self.runs), 2)
 
-    def summary(self, results_dir: Path) -> dict:
+    def summary(self, results_dir: Path, verdicts: dict) -> dict:
+        """This kernel's entry in summary.json (runner/results.py has the schema)."""
         k = self.kernel
         return {
             "id": self.spec,
@@ -343,11 +302,16 @@ class KernelRun:
             "release": self.release(),
             "proc_version": self.proc_version(),
             "accel": self.accel,
+            "accel_why": self.accel_why,
             "boot_seconds": self.boot_seconds(),
+            "seconds": self.seconds,
             "end_reason": self.end_reason() if self.runs else (f"not run: {self.error}" if self.error else None),
+            "error": self.error,
+            "ran": not self.never_ran,
             "boots": len(self.runs),
             "console_log": os.path.relpath(self.console_log, results_dir),
-            "cases": {n: c.to_dict() for n, c in self.results.items()},
+            "ktap": os.path.relpath(self.ktap_file, results_dir),
+            "cases": {n: case_dict(c, verdicts.get(n)) for n, c in self.results.items()},
             "events": [e.to_dict() for r in self.parsed for e in r.events],
         }
 
@@ -361,64 +325,6 @@ def excerpt(case: ktap.CaseResult, head: int = 25, tail: int = 25) -> str:
     return "\n".join(log[:head] + [f"[... {len(log) - head - tail} lines ...]"] + log[-tail:])
 
 
-def temp_workdir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="ubc-run-"))
-
-
-def main(argv: list[str]) -> int:
-    """python3 -m runner.session [--accel A] [--all-console] KERNEL [CASE ...]: boot one kernel
-    with the built cases (all by default) and print its console from the KTAP on (the whole
-    console with --all-console). A quick tool for case writers; the runner is run_tests.sh."""
-    import argparse
-    import sys
-    ap = argparse.ArgumentParser(prog="runner.session")
-    ap.add_argument("--accel", default=os.environ.get("UBC_ACCEL", "auto"), choices=("auto", "tcg", "kvm"))
-    ap.add_argument("--all-console", action="store_true")
-    ap.add_argument("--results", type=Path)
-    ap.add_argument("-t", "--case-timeout", type=int, default=Options.case_timeout)
-    ap.add_argument("kernel")
-    ap.add_argument("cases", nargs="*")
-    a = ap.parse_args(argv)
-    opts = Options(accel=a.accel, case_timeout=a.case_timeout)
-    avail = sorted(p.name for p in (opts.build / "bin").iterdir() if p.name != "run-cases.sh") \
-        if (opts.build / "bin").is_dir() else []
-    cases = a.cases or avail
-    unknown = [c for c in cases if c not in avail]
-    if unknown or not cases:
-        print(f"runner.session: no built case named {', '.join(unknown) or '(none built)'} (run make)",
-              file=sys.stderr)
-        return 2
-    work = temp_workdir()
-    out = a.results or work / "out"
-    try:
-        seen = {"start": a.all_console}
-
-        def echo(line: str | None) -> None:
-            if line is None:  # a new boot: its console from its KTAP on
-                seen["start"] = a.all_console
-                return
-            if line.startswith("KTAP version"):
-                seen["start"] = True
-            if seen["start"]:
-                print(line, flush=True)
-        kr = KernelRun(a.kernel, cases, opts, out, Initramfs(opts, cases, work),
-                       say=lambda s: print("# " + s, file=sys.stderr, flush=True), echo=echo)
-        kr.run()
-        if kr.runs and not any(l.startswith("KTAP version") for b in kr.runs for l in b.console):
-            print("# no KTAP on the console; its last lines:", file=sys.stderr)
-            for line in kr.runs[-1].console[-30:]:
-                print(line, file=sys.stderr)
-        if kr.error:
-            print(f"runner.session: {kr.error}", file=sys.stderr)
-            return 2
-        for c in kr.results.values():
-            if c.status not in ("pass", "skip", "fail"):
-                print(f"# {c.name}: {c.status.upper()}: {c.reason}", file=sys.stderr)
-        return 0 if all(c.status in ("pass", "skip") for c in kr.results.values()) else 1
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(main(sys.argv[1:]))
+def qemu_missing() -> str | None:
+    return None if shutil.which(qemu.QEMU) else (
+        f"{qemu.QEMU} not found: install qemu-system-x86 (10.0 from bookworm-backports)")
