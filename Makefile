@@ -1,7 +1,10 @@
 # uring-buffer-conformance: static KTAP case binaries, and the project's own checks.
 #   make            build every case under build/bin/ (fetches pinned deps once, see deps.conf)
-#   make check      set up (scripts/setup), build, run the suite on this kernel, run the runner's tests
+#   make check      set up (scripts/setup), build, test the helpers, run the fast mutants,
+#                   run the suite on this kernel, run the runner's tests
 #   make setup      install what a fresh Debian machine lacks (root), or say what to run
+#   make harness-test   the helpers' own tests (harness/tests/*.c)
+#   make mutate     every mutant of cases/*/mutants.txt and harness/mutants.txt (scripts/mutate)
 #   make clean      remove build/ (the download cache is kept: UBC_CACHE)
 # KDIR=/path/to/linux takes kselftest_harness.h from that tree instead of a Debian package.
 
@@ -53,15 +56,34 @@ $(BUILD)/bin/%: %.c $(HARNESS_OBJS) $(HARNESS_HDRS) $(BUILD)/deps.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -static $< $(HARNESS_OBJS) $(URING_LIB) -o $@
 
+# The helpers' own tests: one binary per harness/tests/*.c, linked like a case.
+HTEST_SRCS := $(sort $(wildcard harness/tests/*.c))
+HTESTS     := $(patsubst harness/tests/%.c,$(BUILD)/harness-tests/%,$(HTEST_SRCS))
+$(BUILD)/harness-tests/%: harness/tests/%.c $(HARNESS_OBJS) $(HARNESS_HDRS) $(BUILD)/deps.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -static $< $(HARNESS_OBJS) $(URING_LIB) -o $@
+
+harness-test: $(HTESTS) $(BUILD)/bin/run-cases.sh
+	@$(BUILD)/bin/run-cases.sh $(HTESTS) > $(BUILD)/harness-tests/ktap.txt; rc=$$?; \
+	grep '^not ok\|^    not ok' $(BUILD)/harness-tests/ktap.txt; tail -1 $(BUILD)/harness-tests/ktap.txt; exit $$rc
+
+# Mutation run (scripts/mutate, Python 3 standard library only).
+MUTATE  ?= /usr/bin/python3 scripts/mutate
+mutate: all $(HTESTS)
+	$(MUTATE) --build $(BUILD)
+mutate-fast: all $(HTESTS)
+	$(MUTATE) --build $(BUILD) --fast
+
 $(BUILD)/bin/run-cases.sh: scripts/run-cases.sh
 	@mkdir -p $(@D)
 	cp $< $@
 
-# check: set-up first (a fresh machine has no compiler, pytest or QEMU), then the suite on
-# this kernel, then the runner's own tests (with real boots: UBC_E2E_KERNELS).
+# check: set-up first (a fresh machine has no compiler, pytest or QEMU), then the helpers'
+# tests and the fast mutants, the suite on this kernel, then the runner's own tests (with
+# real boots: UBC_E2E_KERNELS).
 check:
 	scripts/setup
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all harness-test mutate-fast
 	./run_tests.sh
 	$(PYTEST) -q runner/tests
 
@@ -71,5 +93,5 @@ setup:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clean setup
+.PHONY: all check clean setup harness-test mutate mutate-fast
 .SECONDARY:

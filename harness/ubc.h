@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers shared by the conformance cases: ring set-up that fails with the errno,
- * buffers between guard pages, byte patterns, and feature probes whose "absent"
- * answer comes from a well-formed call, so a SKIP always carries a proven reason.
+ * Helpers shared by the conformance cases, each group in its own harness/ file (named
+ * below): feature probes whose "absent" answer comes from a well-formed call, so a SKIP
+ * always carries a proven reason (ubc_probe.c), buffers between guard pages (ubc_buf.c),
+ * byte patterns (ubc_pattern.c), one-SQE submission (ubc_submit.c), provided buffers
+ * (ubc_provide.c) and clone helpers (ubc_clone.c). Their own tests: harness/tests/.
  */
 #ifndef UBC_H
 #define UBC_H
@@ -24,67 +26,30 @@ enum ubc_feature {
 #undef UBC_FEATURE
 
 /*
- * 1: present. 0: absent, with the proof in why. Negative errno: the probe itself failed
+ * harness/ubc_probe.c. 1: present. 0: absent, with the proof in why. Negative errno: the probe itself failed
  * in a way that proves nothing (the caller must FAIL, not skip); why says how.
  */
 int ubc_probe(enum ubc_feature f, char *why, size_t len);
 const char *ubc_feature_name(enum ubc_feature f);
 
-/* Anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
+/*
+ * Probe decisions, one pure function per probe (ubc_probe.c): given what the probe's
+ * well-formed call returned, 1 present, 0 absent (why names the errno taken as proof of
+ * absence), or -errno when that result proves nothing. harness/tests checks them on crafted
+ * inputs. got: ubc_probe_provide's "both opcodes listed" (1/0); the others' -errno or
+ * success value of the call (setup_buf_ring's err, register_ring_fd's return, the clone's
+ * return, the selecting send's CQE res).
+ */
+int ubc_decide_provide(int got, char *why, size_t len);
+int ubc_decide_buf_ring(int got, char *why, size_t len);
+int ubc_decide_ring_fd(int got, char *why, size_t len);
+int ubc_decide_clone(int got, char *why, size_t len);
+int ubc_decide_clone_offset(int got, char *why, size_t len);
+int ubc_decide_send_select(int got, char *why, size_t len);
+
+/* harness/ubc_buf.c: anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
 void *ubc_buf_alloc(size_t len);
 void ubc_buf_free(void *p, size_t len);
-
-/*
- * A byte pattern that differs per seed and per position: ubc_fill writes its bytes at
- * positions pos .. pos+len-1, so a file made by ubc_tmpfile(seed) read at offset pos
- * must equal ubc_fill(seed, pos).
- */
-void ubc_fill(void *p, size_t len, unsigned int seed, size_t pos);
-/* Index of the first byte that differs from ubc_fill(seed, pos), or -1 if none does. */
-long ubc_mismatch(const void *p, size_t len, unsigned int seed, size_t pos);
-
-/* An unlinked file of len bytes holding the pattern seed from position 0; fd or -errno. */
-int ubc_tmpfile(size_t len, unsigned int seed);
-
-/* Submit one prepared SQE and reap its CQE: res and flags; returns 0 or -errno of the wait. */
-int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags);
-
-/*
- * ubc_clone_raw: one IORING_REGISTER_CLONE_BUFFERS on dst_fd with
- * exactly these fields (liburing's wrapper may rewrite src_fd and flags); 0 or -errno.
- */
-int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
-		  unsigned int src_off, unsigned int dst_off, unsigned int nr);
-/* One read_fixed (write 0) or write_fixed (write 1) through slot idx: the CQE res, or -errno of the submission. */
-int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned int len,
-		 unsigned long long off, int idx);
-
-/*
- * One IORING_OP_PROVIDE_BUFFERS (nr buffers of len bytes from
- * addr, IDs bid.., group bgid) or IORING_OP_REMOVE_BUFFERS (up to nr from group bgid):
- * returns 0 with the CQE's res in *res, or -errno of the submission or wait.
- */
-int ubc_provide(struct io_uring *ring, void *addr, int len, int nr, int bgid, int bid, int *res);
-int ubc_remove(struct io_uring *ring, int nr, int bgid, int *res);
-/* One IORING_OP_READ of up to len bytes at off with IOSQE_BUFFER_SELECT from group bgid; as ubc_submit_one. */
-int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned long long off,
-		    int bgid, int *res, unsigned int *flags);
-/*
- * ubc_submit_select: mark the prepared
- * sqe IOSQE_BUFFER_SELECT from group bgid, then as ubc_submit_one.
- */
-int ubc_submit_select(struct io_uring *ring, struct io_uring_sqe *sqe, int bgid,
-		      int *res, unsigned int *flags);
-/* One IORING_OP_RECV of up to len bytes (0: the whole buffer) selecting from group bgid; as ubc_submit_one. */
-int ubc_recv_select(struct io_uring *ring, int fd, unsigned int len, int bgid,
-		    int *res, unsigned int *flags);
-/* Index of the first of len bytes at p that is not c, or -1 if all of them are. */
-long ubc_first_not(const void *p, size_t len, unsigned char c);
-/*
- * An AF_UNIX stream socket pair with len bytes of pattern seed (from position 0) written to
- * sv[1], waiting to be received at sv[0]; len must fit the socket buffer. 0 or -errno.
- */
-int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed);
 /*
  * ubc_bufs_alloc: nr guarded buffers of len bytes in mem[0..nr-1]
  * and, when iov is not NULL, iov[i] describing mem[i]; 0, or -errno after freeing (and
@@ -92,8 +57,56 @@ int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed);
  */
 int ubc_bufs_alloc(void **mem, struct iovec *iov, int nr, size_t len);
 void ubc_bufs_free(void **mem, int nr, size_t len);
+
 /*
- * harness/ubc_clone.c. io_uring_queue_init(entries, ring, flags) and, if nr,
+ * harness/ubc_pattern.c. A byte pattern that differs per seed and per position: ubc_fill
+ * writes its bytes at positions pos .. pos+len-1, so a file made by ubc_tmpfile(seed) read at
+ * offset pos must equal ubc_fill(seed, pos).
+ */
+void ubc_fill(void *p, size_t len, unsigned int seed, size_t pos);
+/* Index of the first byte that differs from ubc_fill(seed, pos), or -1 if none does. */
+long ubc_mismatch(const void *p, size_t len, unsigned int seed, size_t pos);
+/* Index of the first of len bytes at p that is not c, or -1 if all of them are. */
+long ubc_first_not(const void *p, size_t len, unsigned char c);
+/* An unlinked file of len bytes holding the pattern seed from position 0; fd or -errno. */
+int ubc_tmpfile(size_t len, unsigned int seed);
+/*
+ * An AF_UNIX stream socket pair with len bytes of pattern seed (from position 0) written to
+ * sv[1], waiting to be received at sv[0]; len must fit the socket buffer. 0 or -errno.
+ */
+int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed);
+
+/* harness/ubc_submit.c. Submit one prepared SQE and reap its CQE: res and flags; returns 0 or -errno of the wait. */
+int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags);
+/* One read_fixed (write 0) or write_fixed (write 1) through slot idx: the CQE res, or -errno of the submission. */
+int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned int len,
+		 unsigned long long off, int idx);
+
+/*
+ * harness/ubc_provide.c. One IORING_OP_PROVIDE_BUFFERS (nr buffers of len bytes from
+ * addr, IDs bid.., group bgid) or IORING_OP_REMOVE_BUFFERS (up to nr from group bgid):
+ * returns 0 with the CQE's res in *res, or -errno of the submission or wait.
+ */
+int ubc_provide(struct io_uring *ring, void *addr, int len, int nr, int bgid, int bid, int *res);
+int ubc_remove(struct io_uring *ring, int nr, int bgid, int *res);
+/* Mark the prepared sqe IOSQE_BUFFER_SELECT from group bgid, then as ubc_submit_one. */
+int ubc_submit_select(struct io_uring *ring, struct io_uring_sqe *sqe, int bgid,
+		      int *res, unsigned int *flags);
+/* One IORING_OP_READ of up to len bytes at off with IOSQE_BUFFER_SELECT from group bgid; as ubc_submit_one. */
+int ubc_read_select(struct io_uring *ring, int fd, unsigned int len, unsigned long long off,
+		    int bgid, int *res, unsigned int *flags);
+/* One IORING_OP_RECV of up to len bytes (0: the whole buffer) selecting from group bgid; as ubc_submit_one. */
+int ubc_recv_select(struct io_uring *ring, int fd, unsigned int len, int bgid,
+		    int *res, unsigned int *flags);
+
+/*
+ * harness/ubc_clone.c. ubc_clone_raw: one IORING_REGISTER_CLONE_BUFFERS on dst_fd with
+ * exactly these fields (liburing's wrapper may rewrite src_fd and flags); 0 or -errno.
+ */
+int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
+		  unsigned int src_off, unsigned int dst_off, unsigned int nr);
+/*
+ * io_uring_queue_init(entries, ring, flags) and, if nr,
  * io_uring_register_buffers(ring, iov, nr), both done by a new thread that has ended when
  * this returns: a SINGLE_ISSUER ring made this way belongs to another task. 0, or -errno of
  * pthread_create/join or of the call that failed (the ring is then not set up).

@@ -1,7 +1,25 @@
 // SPDX-License-Identifier: MIT
-/* A ring made by another thread, for the cases that need a SINGLE_ISSUER ring of another task. */
+/*
+ * Clone helpers: one raw IORING_REGISTER_CLONE_BUFFERS, and a ring made by another thread (for the
+ * cases that need a SINGLE_ISSUER ring of another task).
+ */
 #include <pthread.h>
 #include "ubc.h"
+
+int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
+		  unsigned int src_off, unsigned int dst_off, unsigned int nr)
+{
+	struct io_uring_clone_buffers arg;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.src_fd = src_fd;
+	arg.flags = flags;
+	arg.src_off = src_off;
+	arg.dst_off = dst_off;
+	arg.nr = nr;
+	/* liburing's io_uring_register() is the bare syscall returning -errno. */
+	return io_uring_register(dst_fd, IORING_REGISTER_CLONE_BUFFERS, &arg, 1);
+}
 
 /* What the thread does, and what it got. */
 struct ring_job {

@@ -3,6 +3,10 @@
  * Feature probes. Each makes one well-formed call that succeeds where the feature exists;
  * only the errno an older kernel gives for that exact call counts as proof of absence.
  * Anything else is returned as a probe failure, which the cases turn into a FAIL.
+ * Each probe is split in two: the calls (ubc_probe_*), and a pure decision on what they
+ * returned (ubc_decide_*), which harness/tests checks on recorded errnos. An "absent"
+ * answer's why starts with "errno <NAME>:" so a SKIP names the errno it rests on (the
+ * runner flags it as a regression at or above the feature's release).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,17 +39,28 @@ static int say(char *why, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
+/* got: 1 when IORING_REGISTER_PROBE lists both opcodes, 0 when not, -errno when the probe call failed. */
+int ubc_decide_provide(int got, char *why, size_t len)
+{
+	if (got == 1)
+		return 1;
+	if (got == 0)
+		return say(why, len, 0, "no errno (probe list): IORING_REGISTER_PROBE does not list opcodes %d/%d",
+			   IORING_OP_PROVIDE_BUFFERS, IORING_OP_REMOVE_BUFFERS);
+	return say(why, len, got < 0 ? got : -EPROTO, "io_uring_get_probe() failed (IORING_REGISTER_PROBE, 5.6): %d", got);
+}
+
 int ubc_probe_provide(char *why, size_t len)
 {
 	struct io_uring_probe *p = io_uring_get_probe();
 	int ok;
 
 	if (!p)
-		return say(why, len, -ENOMEM, "io_uring_get_probe() failed (IORING_REGISTER_PROBE, 5.6)");
+		return ubc_decide_provide(-ENOMEM, why, len);
 	ok = io_uring_opcode_supported(p, IORING_OP_PROVIDE_BUFFERS) &&
 	     io_uring_opcode_supported(p, IORING_OP_REMOVE_BUFFERS);
 	io_uring_free_probe(p);
-	return ok ? 1 : say(why, len, 0, "IORING_REGISTER_PROBE does not list opcode %d", IORING_OP_PROVIDE_BUFFERS);
+	return ubc_decide_provide(ok ? 1 : 0, why, len);
 }
 
 int ubc_probe_buf_ring(char *why, size_t len)
@@ -60,12 +75,19 @@ int ubc_probe_buf_ring(char *why, size_t len)
 	if (br)
 		io_uring_free_buf_ring(&ring, br, 8, 0);
 	io_uring_queue_exit(&ring);
-	if (br)
+	return ubc_decide_buf_ring(br ? 0 : (err ? err : -EPROTO), why, len);
+}
+
+/* got: 0 when the ring was set up, else io_uring_setup_buf_ring's -errno. */
+int ubc_decide_buf_ring(int got, char *why, size_t len)
+{
+	if (got == 0)
 		return 1;
 	/* Before 5.19 the register opcode is unknown, which __io_uring_register answers with EINVAL. */
-	if (err == -EINVAL)
-		return say(why, len, 0, "a well-formed IORING_REGISTER_PBUF_RING returned EINVAL (opcode unknown before 5.19)");
-	return say(why, len, err, "io_uring_setup_buf_ring: %s", strerror(-err));
+	if (got == -EINVAL)
+		return say(why, len, 0, "errno EINVAL: a well-formed IORING_REGISTER_PBUF_RING returned it "
+			   "(opcode unknown before 5.19)");
+	return say(why, len, got < 0 ? got : -EPROTO, "io_uring_setup_buf_ring: %d (%s)", got, strerror(-got));
 }
 
 int ubc_probe_ring_fd(char *why, size_t len)
@@ -77,11 +99,18 @@ int ubc_probe_ring_fd(char *why, size_t len)
 		return say(why, len, ret, "io_uring_queue_init: %s", strerror(-ret));
 	ret = io_uring_register_ring_fd(&ring);
 	io_uring_queue_exit(&ring);
-	if (ret == 1)
+	return ubc_decide_ring_fd(ret, why, len);
+}
+
+/* got: io_uring_register_ring_fd's return (1: one fd registered). */
+int ubc_decide_ring_fd(int got, char *why, size_t len)
+{
+	if (got == 1)
 		return 1;
-	if (ret == -EINVAL)
-		return say(why, len, 0, "a well-formed IORING_REGISTER_RING_FDS returned EINVAL (opcode unknown before 5.18)");
-	return say(why, len, ret < 0 ? ret : -EPROTO, "io_uring_register_ring_fd returned %d", ret);
+	if (got == -EINVAL)
+		return say(why, len, 0, "errno EINVAL: a well-formed IORING_REGISTER_RING_FDS returned it "
+			   "(opcode unknown before 5.18)");
+	return say(why, len, got < 0 ? got : -EPROTO, "io_uring_register_ring_fd returned %d", got);
 }
 
 /* src holds two registered buffers, dst none; clone them with the given arguments. */
@@ -123,13 +152,20 @@ int ubc_probe_clone(char *why, size_t len)
 
 	if (r)
 		return r;
-	if (ret == 0)
+	return ubc_decide_clone(ret, why, len);
+}
+
+/* got: the well-formed clone's return. */
+int ubc_decide_clone(int got, char *why, size_t len)
+{
+	if (got == 0)
 		return 1;
 	/* Before 6.12 opcode 30 is unknown: __io_uring_register's default case is -EINVAL. */
-	if (ret == -EINVAL)
-		return say(why, len, 0, "a well-formed IORING_REGISTER_CLONE_BUFFERS (opcode %d) returned EINVAL "
-			   "(opcode unknown before 6.12)", IORING_REGISTER_CLONE_BUFFERS);
-	return say(why, len, ret, "well-formed clone of 2 buffers returned %d (%s)", ret, strerror(-ret));
+	if (got == -EINVAL)
+		return say(why, len, 0, "errno EINVAL: a well-formed IORING_REGISTER_CLONE_BUFFERS (opcode %d) "
+			   "returned it (opcode unknown before 6.12)", IORING_REGISTER_CLONE_BUFFERS);
+	return say(why, len, got < 0 ? got : -EPROTO, "well-formed clone of 2 buffers returned %d (%s)",
+		   got, strerror(-got));
 }
 
 int ubc_probe_clone_offset(char *why, size_t len)
@@ -141,13 +177,20 @@ int ubc_probe_clone_offset(char *why, size_t len)
 	r = try_clone(1, 1, &ret, why, len);
 	if (r)
 		return r;
-	if (ret == 0)
+	return ubc_decide_clone_offset(ret, why, len);
+}
+
+/* got: the return of a well-formed clone with src_off 1, nr 1, on a kernel where clone works. */
+int ubc_decide_clone_offset(int got, char *why, size_t len)
+{
+	if (got == 0)
 		return 1;
 	/* 6.12's struct had pad[6] where src_off/dst_off/nr now live, and rejected non-zero pad. */
-	if (ret == -EINVAL)
-		return say(why, len, 0, "clone works but src_off=1 nr=1 returned EINVAL "
+	if (got == -EINVAL)
+		return say(why, len, 0, "errno EINVAL: clone works but src_off=1 nr=1 returned it "
 			   "(6.12 treats those fields as padding that must be zero; offsets came in 6.13)");
-	return say(why, len, ret, "well-formed clone with src_off=1 nr=1 returned %d (%s)", ret, strerror(-ret));
+	return say(why, len, got < 0 ? got : -EPROTO, "well-formed clone with src_off=1 nr=1 returned %d (%s)",
+		   got, strerror(-got));
 }
 
 /* Send 16 bytes from a provided buffer over a socketpair. */
@@ -180,13 +223,19 @@ int ubc_probe_send_select(char *why, size_t len)
 	io_uring_queue_exit(&ring);
 	if (ret)
 		return say(why, len, ret, "provide or submit failed: %s", strerror(-ret));
-	if (res == (int)sizeof(buf))
+	return ubc_decide_send_select(res, why, len);
+}
+
+/* got: the CQE res of a selecting send of the 16-byte provided buffer. */
+int ubc_decide_send_select(int got, char *why, size_t len)
+{
+	if (got == 16)
 		return 1;
 	/* Before 6.10 IORING_OP_SEND has no .buffer_select: io_init_req() answers EOPNOTSUPP. */
-	if (res == -EOPNOTSUPP)
-		return say(why, len, 0, "a well-formed IORING_OP_SEND with IOSQE_BUFFER_SELECT returned EOPNOTSUPP "
-			   "(SEND selects buffers since 6.10)");
-	return say(why, len, res < 0 ? res : -EPROTO, "send from a provided buffer returned %d", res);
+	if (got == -EOPNOTSUPP)
+		return say(why, len, 0, "errno EOPNOTSUPP: a well-formed IORING_OP_SEND with IOSQE_BUFFER_SELECT "
+			   "returned it (SEND selects buffers since 6.10)");
+	return say(why, len, got < 0 ? got : -EPROTO, "send from a provided buffer returned %d", got);
 }
 
 int ubc_probe(enum ubc_feature f, char *why, size_t len)

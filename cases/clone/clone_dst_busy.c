@@ -67,6 +67,9 @@ TEST_F(clone, clone_twice_needs_unregister)
 	ASSERT_EQ(-EBUSY, io_uring_clone_buffers(&self->dst, &self->src));
 	ASSERT_EQ(0, io_uring_unregister_buffers(&self->dst));
 	ASSERT_EQ(0, io_uring_clone_buffers(&self->dst, &self->src));
+	memset(self->mem[0], 0, BUF_LEN);
+	ASSERT_EQ(BUF_LEN, ubc_rw_fixed(&self->dst, 0, self->fd, self->mem[0], BUF_LEN, 0, 0));
+	ASSERT_EQ(-1, ubc_mismatch(self->mem[0], BUF_LEN, 9, 0));
 }
 
 TEST_HARNESS_MAIN

@@ -58,6 +58,8 @@ TEST_F(clone, is_einval)
 	arg.flags = 0;
 	memset(arg.pad, 0, sizeof(arg.pad));
 	ASSERT_EQ(0, io_uring_register(self->dst.ring_fd, IORING_REGISTER_CLONE_BUFFERS, &arg, 1));
+	/* which gave dst a table to unregister. */
+	ASSERT_EQ(0, io_uring_unregister_buffers(&self->dst));
 }
 
 TEST_HARNESS_MAIN

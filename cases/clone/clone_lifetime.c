@@ -78,6 +78,8 @@ TEST_F(clone, dst_unregistered_src_works)
 
 TEST_F(clone, dst_closed_src_works)
 {
+	/* dst really had the buffers before it went away. */
+	ASSERT_ALL_SLOTS_WORK(&self->dst);
 	io_uring_queue_exit(&self->dst);
 	self->dst_open = 0;
 	ASSERT_ALL_SLOTS_WORK(&self->src);

@@ -2,7 +2,7 @@
 /*
  * IORING_SETUP_SINGLE_ISSUER rings and clone (not on the page):
  * - dst owned by another task: __io_uring_register() refuses any register call, EEXIST.
- * - both owned by the caller: the clone works.
+ * - both owned by the caller: the clone works, and I/O through the clone reaches the buffer.
  * (A src owned by another task: clone_src_single_issuer_other_task.)
  */
 #include <sys/uio.h>
@@ -48,8 +48,19 @@ TEST_F(clone, both_of_caller_clone)
 
 	UBC_RING_INIT(&a, 8, IORING_SETUP_SINGLE_ISSUER);
 	UBC_RING_INIT(&b, 8, IORING_SETUP_SINGLE_ISSUER);
+	int fd = ubc_tmpfile(BUF_LEN, 31), res = -1;
+
+	EXPECT_LE(0, fd);
 	EXPECT_EQ(0, io_uring_register_buffers(&a, &self->iov, 1));
 	EXPECT_EQ(0, io_uring_clone_buffers(&b, &a));
+	/* b's slot 0 is a's buffer: a fixed read through it fills that memory. */
+	memset(self->mem, 0, BUF_LEN);
+	if (fd >= 0)
+		res = ubc_rw_fixed(&b, 0, fd, self->mem, BUF_LEN, 0, 0);
+	EXPECT_EQ(BUF_LEN, res);
+	EXPECT_EQ(-1, ubc_mismatch(self->mem, BUF_LEN, 31, 0));
+	if (fd >= 0)
+		close(fd);
 	io_uring_queue_exit(&b);
 	io_uring_queue_exit(&a);
 }

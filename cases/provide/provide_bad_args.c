@@ -3,7 +3,8 @@
  * io_uring_prep_provide_buffers(3) ERRORS -EINVAL, -EOVERFLOW, -EFAULT, checked against
  * kbuf.c io_provide_buffers_prep() (6.1, 6.12, 7.3): len 0 is -EINVAL; addr + len*nr past the
  * end of the address space is -EOVERFLOW; a range outside user space (access_ok) is -EFAULT;
- * non-zero rw_flags or splice_fd_in (reserved for this opcode) is -EINVAL.
+ * non-zero rw_flags or splice_fd_in (reserved for this opcode) is -EINVAL. The well-formed
+ * provide really adds its four buffers (a read selects ID 0 at mem, remove takes 3).
  */
 #include <stdint.h>
 #include "ubc_test.h"
@@ -13,6 +14,7 @@ enum what { GOOD, LEN_ZERO, ADDR_WRAPS, KERNEL_ADDR, RW_FLAGS, SPLICE_FD_IN };
 FIXTURE(bad_args) {
 	struct io_uring ring;
 	char *mem;
+	int fd;
 };
 
 FIXTURE_VARIANT(bad_args) {
@@ -32,10 +34,13 @@ FIXTURE_SETUP(bad_args)
 	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
 	UBC_RING_INIT(&self->ring, 4, 0);
 	UBC_BUF(self->mem, 4096);
+	self->fd = ubc_tmpfile(64, 35);
+	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
 }
 
 FIXTURE_TEARDOWN(bad_args)
 {
+	close(self->fd);
 	io_uring_queue_exit(&self->ring);
 	ubc_buf_free(self->mem, 4096);
 }
@@ -61,6 +66,14 @@ TEST_F(bad_args, provide_res)
 		sqe->splice_fd_in = 1;
 	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
 	ASSERT_EQ(variant->res, res) TH_LOG("res %d (%s)", res, strerror(-res));
+	if (variant->res)
+		return;
+	ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, 64, 0, 4, &res, &flags));
+	ASSERT_EQ(64, res);
+	ASSERT_EQ(IORING_CQE_F_BUFFER | (0u << IORING_CQE_BUFFER_SHIFT), flags);
+	ASSERT_EQ(-1, ubc_mismatch(self->mem, 64, 35, 0));
+	ASSERT_EQ(0, ubc_remove(&self->ring, 10, 4, &res));
+	ASSERT_EQ(3, res);
 }
 
 TEST_HARNESS_MAIN

@@ -48,8 +48,8 @@ TEST_F(provide, ids_and_addresses_in_order)
 		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, (unsigned long long)i * LEN,
 					     BGID, &res, &flags));
 		ASSERT_EQ(LEN, res) TH_LOG("read %d: res %d", i, res);
-		ASSERT_TRUE(flags & IORING_CQE_F_BUFFER) TH_LOG("read %d: flags 0x%x", i, flags);
-		ASSERT_EQ(BID0 + i, (int)(flags >> IORING_CQE_BUFFER_SHIFT));
+		ASSERT_EQ(IORING_CQE_F_BUFFER | ((unsigned int)(BID0 + i) << IORING_CQE_BUFFER_SHIFT), flags)
+			TH_LOG("read %d: flags 0x%x", i, flags);
 	}
 	/* Data of file block i sits in buffer i: the ID really names that address. */
 	for (int i = 0; i < NR; i++) {

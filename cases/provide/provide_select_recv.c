@@ -2,7 +2,10 @@
 /*
  * io_uring_prep_provide_buffers(3): selection is supported for socket receive. net.c
  * io_recv() (6.1, 6.12, 7.3): the SQE's len is the most to receive, 0 = whole buffer; the CQE
- * carries IORING_CQE_F_BUFFER and the ID.
+ * carries IORING_CQE_F_BUFFER and the ID. The socket holds exactly what the two receives take,
+ * so the flags word is compared whole: IORING_CQE_F_SOCK_NONEMPTY is allowed only on the first
+ * CQE, while bytes remain (whether a kernel reports it for AF_UNIX varies: host 6.18 does), and
+ * must be clear on the last.
  */
 #include "ubc_test.h"
 
@@ -32,7 +35,7 @@ FIXTURE_SETUP(recv)
 	UBC_RING_INIT(&self->ring, 4, 0);
 	UBC_BUF(self->mem, 2 * LEN);
 	memset(self->mem, 0xee, 2 * LEN);
-	ASSERT_EQ(0, ubc_socketpair_fill(self->sv, 4 * LEN, 13));
+	ASSERT_EQ(0, ubc_socketpair_fill(self->sv, 2 * variant->res, 13));
 	ASSERT_EQ(0, ubc_provide(&self->ring, self->mem, LEN, 2, BGID, 500, &res));
 	ASSERT_EQ(0, res);
 }
@@ -56,8 +59,12 @@ TEST_F(recv, recv_select)
 
 		ASSERT_EQ(0, ubc_recv_select(&self->ring, self->sv[0], variant->sqe_len, BGID, &res, &flags));
 		ASSERT_EQ(variant->res, res);
-		ASSERT_EQ(IORING_CQE_F_BUFFER, flags & IORING_CQE_F_BUFFER);
-		ASSERT_EQ(500 + i, flags >> IORING_CQE_BUFFER_SHIFT);
+		unsigned int want = IORING_CQE_F_BUFFER | ((500 + i) << IORING_CQE_BUFFER_SHIFT);
+
+		/* Bytes remain after the first receive only. */
+		if (i == 0)
+			want |= flags & IORING_CQE_F_SOCK_NONEMPTY;
+		ASSERT_EQ(want, flags) TH_LOG("receive %u: flags 0x%x", i, flags);
 		ASSERT_EQ(-1, ubc_mismatch(self->mem + i * LEN, res, 13, pos));
 		pos += res;
 	}

@@ -60,8 +60,8 @@ TEST_F(short_read, recv_short_consumes_buffer)
 	close(sv[0]);
 	close(sv[1]);
 	ASSERT_EQ(10, res);
-	ASSERT_EQ(IORING_CQE_F_BUFFER, flags & IORING_CQE_F_BUFFER);
-	ASSERT_EQ(0u, flags >> IORING_CQE_BUFFER_SHIFT);
+	/* Nothing is left in the socket, so no IORING_CQE_F_SOCK_NONEMPTY either. */
+	ASSERT_EQ(IORING_CQE_F_BUFFER | (0u << IORING_CQE_BUFFER_SHIFT), flags) TH_LOG("flags 0x%x", flags);
 	ASSERT_EQ(-1, ubc_mismatch(self->mem, 10, 20, 0));
 	ASSERT_EQ(0, ubc_remove(&self->ring, 10, BGID, &res));
 	ASSERT_EQ(2, res);
