@@ -2,6 +2,7 @@
 #   make            build every case under build/bin/ (fetches pinned deps once, see deps.conf)
 #   make check      set up (scripts/setup), build, run the suite on this kernel, run the runner's tests
 #   make setup      install what a fresh Debian machine lacks (root), or say what to run
+#   make bench      bench/run: the suite's speed on this machine (make bench BENCH=--matrix: + the matrix)
 #   make clean      remove build/ (the download cache is kept: UBC_CACHE)
 # KDIR=/path/to/linux takes kselftest_harness.h from that tree instead of a Debian package.
 
@@ -68,8 +69,11 @@ check:
 setup:
 	scripts/setup
 
+bench: all
+	bench/run $(BENCH)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clean setup
+.PHONY: all bench check clean setup
 .SECONDARY:
