@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/*
+ * io_uring_prep_readv_fixed(3) / io_uring_prep_writev_fixed(3): every iovec must lie in
+ * the registered buffer buf_index. Two iovecs at different places inside it are filled in
+ * order (readv) or written in order (writev), res is the total; an iovec reaching one byte
+ * past the buffer is EFAULT and moves nothing (io_vec_fill_bvec(): validate_fixed_range()
+ * per iovec). Needs IORING_OP_READV_FIXED (6.15, probe UBC_F_RW_VEC_FIXED).
+ */
+#include <sys/uio.h>
+#include "ubc_test.h"
+
+#define BUF_LEN (2 * 4096)
+
+FIXTURE(fixed) {
+	struct io_uring ring;
+	unsigned char *mem;
+	int fd;
+};
+
+FIXTURE_SETUP(fixed)
+{
+	struct iovec iov;
+
+	UBC_REQUIRE(UBC_F_RW_VEC_FIXED);
+	UBC_RING_INIT(&self->ring, 8, 0);
+	UBC_BUF(self->mem, BUF_LEN + 4096);
+	iov = (struct iovec){ .iov_base = self->mem, .iov_len = BUF_LEN };
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	self->fd = ubc_tmpfile(BUF_LEN, 47);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(fixed)
+{
+	close(self->fd);
+	io_uring_queue_exit(&self->ring);
+	ubc_buf_free(self->mem, BUF_LEN + 4096);
+}
+
+static int vec_fixed(struct io_uring *ring, int write, int fd, struct iovec *v, int nr)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	unsigned int flags;
+	int res, ret;
+
+	if (write)
+		io_uring_prep_writev_fixed(sqe, fd, v, nr, 0, 0, 0);
+	else
+		io_uring_prep_readv_fixed(sqe, fd, v, nr, 0, 0, 0);
+	ret = ubc_submit_one(ring, &res, &flags);
+	return ret ? ret : res;
+}
+
+TEST_F(fixed, readv_fills_in_order)
+{
+	/* Second iovec first in memory: order is the iovec array's, not the addresses'. */
+	struct iovec v[2] = {
+		{ .iov_base = self->mem + 5000, .iov_len = 300 },
+		{ .iov_base = self->mem + 10, .iov_len = 4200 },
+	};
+
+	memset(self->mem, 0xee, BUF_LEN);
+	ASSERT_EQ(4500, vec_fixed(&self->ring, 0, self->fd, v, 2));
+	ASSERT_EQ(-1, ubc_mismatch(self->mem + 5000, 300, 47, 0));
+	ASSERT_EQ(-1, ubc_mismatch(self->mem + 10, 4200, 47, 300));
+	ASSERT_EQ(-1, ubc_first_not(self->mem, 10, 0xee));
+	ASSERT_EQ(-1, ubc_first_not(self->mem + 4210, 5000 - 4210, 0xee));
+	ASSERT_EQ(-1, ubc_first_not(self->mem + 5300, BUF_LEN - 5300, 0xee));
+}
+
+TEST_F(fixed, writev_takes_in_order)
+{
+	struct iovec v[2] = {
+		{ .iov_base = self->mem + 6000, .iov_len = 100 },
+		{ .iov_base = self->mem + 1, .iov_len = 4100 },
+	};
+	unsigned char back[4200];
+
+	ubc_fill(self->mem + 6000, 100, 48, 0);
+	ubc_fill(self->mem + 1, 4100, 48, 100);
+	ASSERT_EQ(4200, vec_fixed(&self->ring, 1, self->fd, v, 2));
+	ASSERT_EQ(4200, pread(self->fd, back, sizeof(back), 0));
+	ASSERT_EQ(-1, ubc_mismatch(back, sizeof(back), 48, 0));
+}
+
+TEST_F(fixed, iovec_past_end_is_efault)
+{
+	struct iovec v[2] = {
+		{ .iov_base = self->mem, .iov_len = 100 },
+		{ .iov_base = self->mem + BUF_LEN - 50, .iov_len = 51 },
+	};
+	unsigned char back[BUF_LEN];
+
+	memset(self->mem, 0xee, BUF_LEN + 4096);
+	ASSERT_EQ(-EFAULT, vec_fixed(&self->ring, 0, self->fd, v, 2));
+	ASSERT_EQ(-1, ubc_first_not(self->mem, BUF_LEN + 4096, 0xee));
+	ASSERT_EQ(-EFAULT, vec_fixed(&self->ring, 1, self->fd, v, 2));
+	ASSERT_EQ((ssize_t)BUF_LEN, pread(self->fd, back, BUF_LEN, 0));
+	ASSERT_EQ(-1, ubc_mismatch(back, BUF_LEN, 47, 0));
+}
+
+TEST_HARNESS_MAIN

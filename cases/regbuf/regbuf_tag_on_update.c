@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/*
+ * io_uring_register_buffers_tags(3) / IORING_REGISTER_BUFFERS2: replacing a tagged buffer
+ * through io_uring_register_buffers_update_tag(3) posts one CQE whose user_data is the old
+ * buffer's tag and whose res and flags are 0 ("all other fields zeroed"); the new buffer's
+ * tag is posted when it in turn is replaced. Untagged neighbours post nothing.
+ * Waits are bounded (UBC_CQE_WAIT_MS): 6.1 posts from a delayed work item.
+ */
+#include <sys/uio.h>
+#include "ubc_test.h"
+#include "ubc_regbuf.h"
+
+#define BUF_LEN 4096
+
+FIXTURE(regbuf) {
+	struct io_uring ring;
+	void *mem[3];
+	struct iovec iov[3];
+	int fd;
+};
+
+FIXTURE_SETUP(regbuf)
+{
+	__u64 tags[2] = { 0x1001, 0 };
+
+	UBC_RING_INIT(&self->ring, 8, 0);
+	ASSERT_EQ(0, ubc_bufs_alloc(self->mem, self->iov, 3, BUF_LEN));
+	ASSERT_EQ(0, io_uring_register_buffers_tags(&self->ring, self->iov, tags, 2));
+	self->fd = ubc_tmpfile(BUF_LEN, 61);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(regbuf)
+{
+	close(self->fd);
+	io_uring_queue_exit(&self->ring);
+	ubc_bufs_free(self->mem, 3, BUF_LEN);
+}
+
+TEST_F(regbuf, replace_posts_old_tag)
+{
+	struct ubc_cqe c[4];
+
+	ASSERT_EQ(1, ubc_update_slot(&self->ring, 0, self->mem[2], BUF_LEN, 0x2002));
+	ASSERT_EQ(1, ubc_collect_cqes(&self->ring, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(0x1001ULL, c[0].user_data);
+	ASSERT_EQ(0, c[0].res);
+	ASSERT_EQ(0U, c[0].flags);
+	/* Slot 0 now maps mem[2]. */
+	ASSERT_EQ(BUF_LEN, ubc_rw_fixed(&self->ring, 0, self->fd, self->mem[2], BUF_LEN, 0, 0));
+	ASSERT_EQ(-1, ubc_mismatch(self->mem[2], BUF_LEN, 61, 0));
+	/* Replacing it again posts the new buffer's tag. */
+	ASSERT_EQ(1, ubc_update_slot(&self->ring, 0, self->mem[0], BUF_LEN, 0));
+	ASSERT_EQ(1, ubc_collect_cqes(&self->ring, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(0x2002ULL, c[0].user_data);
+	ASSERT_EQ(0, c[0].res);
+	ASSERT_EQ(0U, c[0].flags);
+}
+
+TEST_F(regbuf, empty_to_tagged_posts_nothing)
+{
+	struct ubc_cqe c[4];
+
+	ASSERT_EQ(1, ubc_update_slot(&self->ring, 1, NULL, 0, 0));
+	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	/* Filling the now empty slot replaces nothing: no CQE either. */
+	ASSERT_EQ(1, ubc_update_slot(&self->ring, 1, self->mem[2], BUF_LEN, 0x3003));
+	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+}
+
+TEST_HARNESS_MAIN
