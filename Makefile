@@ -5,6 +5,7 @@
 #   make setup      install what a fresh Debian machine lacks (root), or say what to run
 #   make harness-test   the helpers' own tests (harness/tests/*.c)
 #   make mutate     every mutant of cases/*/mutants.txt and harness/mutants.txt (scripts/mutate)
+#   make bench      bench/run: the suite's speed on this machine (make bench BENCH=--matrix: + the matrix)
 #   make clean      remove build/ (the download cache is kept: UBC_CACHE)
 # KDIR=/path/to/linux takes kselftest_harness.h from that tree instead of a Debian package.
 
@@ -90,8 +91,11 @@ check:
 setup:
 	scripts/setup
 
+bench: all
+	bench/run $(BENCH)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clean setup harness-test mutate mutate-fast
+.PHONY: all bench check clean setup harness-test mutate mutate-fast
 .SECONDARY:

@@ -45,11 +45,12 @@ class CaseResult:
     ktap_status: str | None = None  # what its own KTAP said, before kernel events
     plan: int | None = None  # the nested plan
     line: int | None = None  # console line of its "# Subtest:" header (or result line)
+    seconds: float | None = None  # its wall time, from run-cases.sh's "# time: NAME S" line
 
     def to_dict(self) -> dict:
         """The shape of a case in the runner's summary.json."""
         return {"status": str(self.status), "reason": self.reason,
-                "subtests": [s.to_dict() for s in self.subtests]}
+                "subtests": [s.to_dict() for s in self.subtests], "seconds": self.seconds}
 
 
 @dataclass

@@ -43,6 +43,7 @@ _TOP_PLAN = re.compile(r"^1\.\.(\d{1,9})\s*$")
 _NUMBER = re.compile(r"\d{1,9}(?!\d)")
 _SUBTEST = re.compile(r"^ {4}# Subtest: (\S+)\s*$")
 _SUMMARY = re.compile(r"^(\d{1,9}) passed, (\d{1,9}) failed, (\d{1,9}) skipped\s*$")
+_TIME = re.compile(r"^# time: (\S+) (\d{1,9}(?:\.\d{1,9})?)\s*$")
 _TAINT = re.compile(r"^# taint changed: (\S+) -> (\S+) after (\S+)\s*$")
 _BANNER_KERNEL = re.compile(r"^# uring-buffer-conformance on kernel (\S+)(?: \(([^)]*)\))?")
 _BANNER_PROC = re.compile(r"^# proc-version: (.*)$")
@@ -257,6 +258,13 @@ class ConsoleParser:
         m = _TAINT.match(head)
         if m:
             self._taint(m.group(3), head, line)
+            return
+        m = _TIME.match(head)
+        if m:
+            self._log(line)
+            case = self.run.cases.get(m.group(1))
+            if case is not None:
+                case.seconds = float(m.group(2))
             return
         m = _SUMMARY.match(head)
         if m:

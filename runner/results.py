@@ -89,9 +89,11 @@ def case_from_dict(name: str, d: dict, where: str) -> CaseResult:
     subs = d.get("subtests", [])
     _need(isinstance(subs, list) and all(isinstance(s, dict) and "name" in s for s in subs),
           where, f"case {name!r}: subtests must be a list of objects with a name")
+    secs = d.get("seconds")
     return CaseResult(name, status.value, str(d.get("reason") or ""),
                       [SubResult(str(s["name"]), str(s.get("status", "")), str(s.get("reason") or ""))
-                       for s in subs])
+                       for s in subs],
+                      seconds=float(secs) if isinstance(secs, (int, float)) else None)
 
 
 def kernel_from_dict(k: dict, where: str) -> KernelResults:

@@ -1,8 +1,11 @@
 #!/bin/sh
 # Run case binaries and print one KTAP document: a subtest per binary, its own KTAP
 # nested (indented four spaces), then "N passed, N failed, N skipped" over the harness
-# cases. POSIX sh + awk + timeout, so the same script runs on the host and, under
-# busybox, as the guest's test step (the runner reads this same format from the console).
+# cases, and after each case a comment "# time: NAME SECONDS" (its wall time). POSIX sh + awk
+# + timeout, so the same script runs on the host and, under busybox, as the guest's test step
+# (the runner reads this same format from the console). Under TCG every process costs
+# milliseconds, so the loop uses shell builtins (read from /proc, parameter expansion): per
+# case it starts only timeout, the binary and awk.
 #   run-cases.sh [-v] [-t SECS] BINARY...
 # Exit: 0 if nothing failed, 1 otherwise, 3 if it could not run (no temporary folder).
 set -u
@@ -29,16 +32,38 @@ echo "# uring-buffer-conformance on kernel $(uname -r) ($(uname -m))"
 echo "1..$#"
 
 # A case that taints the kernel (WARN, BUG, ...) is reported by a comment the runner reads.
-taint() { cat /proc/sys/kernel/tainted 2>/dev/null || echo unknown; }
+# A sysctl file answers only a read at offset 0, and `read` reads a byte at a time (6.1 gave "6"
+# for "64"): cat copies it whole into a file `read` can take (in busybox cat runs in-process).
+taint() {
+	t=unknown
+	cat /proc/sys/kernel/tainted > "$tmp/taint" 2>/dev/null && read -r t < "$tmp/taint"
+}
+# Seconds since boot with centiseconds, from /proc/uptime ("12.34 ..."); date(1) elsewhere.
+if [ -r /proc/uptime ]; then
+	now() { read -r up _ < /proc/uptime; }
+else
+	now() { up=$(date +%s).00; }
+fi
+# $2 - $1 for two "S.CC" stamps, printed as S.CC.
+elapsed() {
+	_a=${1%.*}${1#*.} _b=${2%.*}${2#*.}
+	_d=$((${_b#"${_b%%[!0]*}"}0 / 10 - ${_a#"${_a%%[!0]*}"}0 / 10))
+	[ "$_d" -lt 0 ] && _d=0
+	_c=$((_d % 100))
+	[ "$_c" -lt 10 ] && _c=0$_c
+	secs=$((_d / 100)).$_c
+}
 n=0 pass=0 fail=0 skip=0
+# One read per case: its taint after is the next one's before (a taint set in between, by
+# deferred kernel work, shows after the next case instead of being missed).
+taint; taint_before=$t
 for bin in "$@"; do
-	taint_before=$(taint)
 	n=$((n + 1))
-	name=$(basename "$bin")
+	name=${bin##*/}
 	# KTAP's subtest header: also tells a console reader which case a kernel crash hit.
 	echo "    # Subtest: $name"
 	[ "$verbose" = 1 ] && echo "# running $bin (timeout ${timeout_s}s)"
-	start=$(date +%s)
+	now; start=$up
 	# Stream the binary's output indented as it comes, counting its results on the way.
 	{ timeout -s KILL "$timeout_s" "$bin" 2>&1; echo $? > "$tmp/rc"; } </dev/null |
 	awk -v counts="$tmp/counts" '
@@ -47,10 +72,10 @@ for bin in "$@"; do
 		/^ok / { if ($0 ~ /# SKIP/) { s++; if (reason == "") { reason = $0; sub(/.*# SKIP */, "", reason) } } else p++ }
 		/^not ok / { f++ }
 		END { printf "%d %d %d %d\n", plan, p, f, s > counts; print reason > (counts ".reason") }'
-	rc=$(cat "$tmp/rc")
+	read -r rc < "$tmp/rc"
 	read -r plan p f s < "$tmp/counts"
-	reason=$(cat "$tmp/counts.reason")
-	secs=$(($(date +%s) - start))
+	IFS= read -r reason < "$tmp/counts.reason"
+	now; elapsed "$start" "$up"
 	missing=$((plan - p - f - s))
 	[ "$missing" -lt 0 ] && missing=0
 	directive=""
@@ -67,8 +92,9 @@ for bin in "$@"; do
 	if [ "$f" = 0 ] && [ "$rc" != 0 ]; then f=1; fi
 	if [ "$plan" = 0 ] && [ "$f" = 0 ]; then f=1; fi
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-	taint_after=$(taint)
+	taint; taint_after=$t
 	[ "$taint_after" = "$taint_before" ] || echo "# taint changed: $taint_before -> $taint_after after $name"
+	taint_before=$taint_after
 	if [ "$f" -gt 0 ]; then
 		echo "not ok $n $name$directive"
 	elif [ "$p" = 0 ] && [ "$s" -gt 0 ]; then
@@ -76,6 +102,7 @@ for bin in "$@"; do
 	else
 		echo "ok $n $name"
 	fi
+	echo "# time: $name $secs"
 	[ "$verbose" = 1 ] && echo "# $name: exit $rc after ${secs}s"
 done
 echo "$pass passed, $fail failed, $skip skipped"

@@ -4,11 +4,14 @@ Fake case binaries are shell scripts printing recorded kselftest output, so ever
 (pass, fail, skip, crash, timeout, no plan) is exercised without a kernel.
 """
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from runner import ktap
 
 RUN_CASES = Path(__file__).resolve().parents[2] / "scripts" / "run-cases.sh"
 
@@ -97,4 +100,18 @@ def test_same_document_under_busybox_sh(tmp_path):
     bb = subprocess.run(["/bin/busybox", "sh", str(RUN_CASES), *map(str, bins)],
                         capture_output=True, text=True, env=env)
     assert bb.returncode == host.returncode == 1
-    assert bb.stdout == host.stdout
+
+    def untimed(out: str) -> str:  # the durations differ between two runs
+        return re.sub(r"(?m)^(# time: \S+) \d+\.\d\d$", r"\1 S", out)
+    assert untimed(bb.stdout) == untimed(host.stdout)
+    assert untimed(bb.stdout).count("S\n") == 2
+
+
+def test_each_case_has_a_duration_the_parser_keeps(tmp_path):
+    rc, out = run(fake(tmp_path, "pass_case", PASS))
+    times = [l for l in out if l.startswith("# time: ")]
+    assert len(times) == 1 and re.match(r"^# time: pass_case \d+\.\d\d$", times[0])
+    run_ = ktap.parse_console("\n".join(out) + "\n", ["pass_case"])
+    assert run_.complete and run_.cases["pass_case"].status == "pass"
+    assert run_.cases["pass_case"].seconds == float(times[0].split()[-1])
+    assert run_.cases["pass_case"].to_dict()["seconds"] == run_.cases["pass_case"].seconds
