@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .kmsg import CRASH_EVENTS
 from .status import Status
 
 # How bad a status is, to pick between two reports of one case.
@@ -46,6 +47,39 @@ class CaseResult:
     plan: int | None = None  # the nested plan
     line: int | None = None  # console line of its "# Subtest:" header (or result line)
     seconds: float | None = None  # its wall time, from run-cases.sh's "# time: NAME S" line
+
+    def apply_event(self, ev: KernelEvent) -> None:
+        """A kernel event overrides what the case's own KTAP said."""
+        where = " after its result" if ev.after_result else ""
+        text = f"kernel {ev.kind}{where} (console line {ev.line}): {ev.excerpt.splitlines()[0]}"
+        if ev.kind in CRASH_EVENTS:
+            if self.status != Status.CRASH:
+                self.status, self.reason = Status.CRASH, text
+            return
+        if self.status in (Status.PASS, Status.SKIP, Status.NOTRUN):
+            self.status, self.reason = Status.FAIL, text
+        elif len(self.reason) < 2000 and text not in self.reason:
+            self.reason = f"{self.reason}; {text}" if self.reason else text
+
+    def merge_repeat(self, again: "CaseResult") -> bool:
+        """The same case reported a second time: keep one result, the worse of the two when
+        they differ (then at least a fail, saying both). True when the two reports agree."""
+        self.log.extend(again.log)
+        if (self.status, self.reason, self.plan, [s.to_dict() for s in self.subtests]) == \
+                (again.status, again.reason, again.plan, [s.to_dict() for s in again.subtests]):
+            return True
+
+        def said(c: CaseResult) -> str:
+            return f"{c.status}: {c.reason}" if c.reason else str(c.status)
+
+        worse = again if _RANK.get(again.status, 1) > _RANK.get(self.status, 1) else self
+        status = max((Status.FAIL, self.status, again.status), key=lambda s: _RANK.get(s, 1))
+        self.reason = f"reported twice with different results: first {said(self)}, " \
+                      f"then {said(again)}"
+        self.status = Status(status)
+        self.subtests, self.plan = list(worse.subtests), worse.plan
+        self.ktap_status = worse.ktap_status
+        return False
 
     def to_dict(self) -> dict:
         """The shape of a case in the runner's summary.json."""

@@ -66,3 +66,29 @@ def split_kernel(line: str) -> tuple[str, str | None]:
     if m is None:
         return line, None
     return line[:m.start()], line[m.start():]
+
+
+EXCERPT_LINES = 30  # kernel lines kept after a crash report as its excerpt
+
+
+class Excerpts:
+    """Crash events whose excerpt grows with the kernel lines that follow them."""
+
+    def __init__(self) -> None:
+        self._open: list[list] = []  # [event, lines, lines still wanted]
+
+    def start(self, ev) -> None:
+        self._open.append([ev, [], EXCERPT_LINES])
+
+    def add(self, msg: str) -> None:
+        for item in self._open:
+            item[1].append(msg[:LINE_LIMIT])
+            item[2] -= 1
+            if item[2] <= 0:
+                item[0].excerpt = "\n".join([item[0].excerpt] + item[1])
+        self._open = [item for item in self._open if item[2] > 0]
+
+    def close(self) -> None:
+        for ev, lines, _ in self._open:
+            ev.excerpt = "\n".join([ev.excerpt] + lines)
+        self._open = []

@@ -17,9 +17,8 @@ A case feed() returned can still turn into a fail or crash: a kernel report prin
 result line and before the next case starts is blamed on it (io_uring tears rings down in a
 workqueue), and the CaseResult is updated in place. Read final statuses from finish().
 
-A case passes only if its own top-level `ok N name` (no SKIP) came after its `# Subtest:`
-header, with a nested plan that every nested result filled and no nested `not ok`. Damage to
-the document (numbers repeated or out of order, a plan or summary that disagrees with the
+A case passes only if its own top-level `ok N name` came after its `# Subtest:` header and
+its nested KTAP agrees (runner/ktap_case.py). Damage to the document (numbers repeated or out of order, a plan or summary that disagrees with the
 results, a case reported twice, output after the summary) is a parse error: ConsoleRun.errors,
 and a run with parse errors is never complete. Every pattern is linear in the line, and only
 the first LINE_LIMIT characters of a line are read (the whole line stays in the logs).
@@ -28,8 +27,9 @@ from __future__ import annotations
 
 import re
 
-from .console_run import _RANK, CaseResult, ConsoleRun, KernelEvent, SubResult, end_reason  # noqa: F401
-from .kmsg import CRASH_EVENTS, LINE_LIMIT, clean, event_kind, split_kernel  # noqa: F401
+from .console_run import CaseResult, ConsoleRun, KernelEvent, SubResult, end_reason  # noqa: F401
+from .kmsg import CRASH_EVENTS, LINE_LIMIT, Excerpts, clean, event_kind, split_kernel  # noqa: F401
+from .ktap_case import TOP_PLAN, NestedReader, parse_result  # noqa: F401
 from .status import Status
 
 STATUSES = tuple(Status)  # old name of the status set
@@ -39,8 +39,6 @@ GUEST_DONE = "# ubc-guest: done"
 GUEST_ALIVE = "# ubc-guest: alive"
 
 _TOP_VERSION = re.compile(r"^KTAP version \d{1,9}\s*$")
-_TOP_PLAN = re.compile(r"^1\.\.(\d{1,9})\s*$")
-_NUMBER = re.compile(r"\d{1,9}(?!\d)")
 _SUBTEST = re.compile(r"^ {4}# Subtest: (\S+)\s*$")
 _SUMMARY = re.compile(r"^(\d{1,9}) passed, (\d{1,9}) failed, (\d{1,9}) skipped\s*$")
 _TIME = re.compile(r"^# time: (\S+) (\d{1,9}(?:\.\d{1,9})?)\s*$")
@@ -49,25 +47,7 @@ _BANNER_KERNEL = re.compile(r"^# uring-buffer-conformance on kernel (\S+)(?: \((
 _BANNER_PROC = re.compile(r"^# proc-version: (.*)$")
 # Shapes of the nested (4-space indented) kselftest output.
 _NESTED = re.compile(r"^ {4}(TAP version \d|KTAP version \d|1\.\.\d|ok |not ok |#)")
-_AWK_PLAN = re.compile(r"^1\.\.(\d{1,9})")  # how run-cases.sh's awk reads a nested plan
-_HARNESS_NOTE = re.compile(r"^(OK|FAIL|SKIP|XFAIL|XPASS)\s|^(PASSED|FAILED|Totals|Starting|Planned)\b")
 
-EXCERPT_LINES = 30  # console lines kept as a crash's excerpt
-
-
-def parse_result(line: str) -> tuple[bool, int, str, str] | None:
-    """(ok, number, name, directive) of a KTAP result line, or None; linear in the line."""
-    if line.startswith("ok "):
-        ok, rest = True, line[3:]
-    elif line.startswith("not ok "):
-        ok, rest = False, line[7:]
-    else:
-        return None
-    m = _NUMBER.match(rest)
-    if m is None:
-        return None
-    name, _, directive = rest[m.end():].partition("#")
-    return ok, int(m.group()), name.strip(), directive.strip()
 
 
 class ConsoleParser:
@@ -83,14 +63,10 @@ class ConsoleParser:
         self._last: CaseResult | None = None  # the case that finished last
         self._closed: set[str] = set()  # cases with a verdict from the KTAP
         self._numbers: dict[int, str] = {}  # top-level test numbers seen
-        self._nest = [0, 0, 0, 0]  # the running case's nested ok, not ok, skip, plan (awk's way)
-        self._unread = False  # a result line of the running case was longer than LINE_LIMIT
-        self._subnumbers: set[int] = set()  # the running case's nested result numbers
-        self._subtwice: int | None = None  # a nested result number it printed twice
+        self._nested = NestedReader()  # the running case's nested KTAP
         self._tally = [0, 0, 0]  # what run-cases.sh's summary line must say
         self._pending = ""  # KTAP fragment cut by a kernel message
-        self._collecting: list[list] = []  # [crash event, lines, lines left] whose excerpt grows
-        self._diag: list[str] = []  # nested "# " lines since the last subtest result
+        self._excerpts = Excerpts()
         self._finished: list[CaseResult] = []
 
     # -- input ---------------------------------------------------------------------------
@@ -128,9 +104,7 @@ class ConsoleParser:
                 run.done = True
             self._log(self._pending)
             self._pending = ""
-        for ev, lines, _ in self._collecting:
-            ev.excerpt = "\n".join([ev.excerpt] + lines)
-        self._collecting = []
+        self._excerpts.close()
         if self._current is not None:
             case = self._current
             why = end_reason or "console ended"
@@ -163,13 +137,7 @@ class ConsoleParser:
     # -- kernel messages -----------------------------------------------------------------
     def _kernel_line(self, msg: str) -> None:
         self._log(msg)
-        if self._collecting:
-            for item in self._collecting:
-                item[1].append(msg[:LINE_LIMIT])
-                item[2] -= 1
-                if item[2] <= 0:
-                    item[0].excerpt = "\n".join([item[0].excerpt] + item[1])
-            self._collecting = [item for item in self._collecting if item[2] > 0]
+        self._excerpts.add(msg)
         kind = event_kind(msg)
         if kind is not None:
             self._event(kind, msg)
@@ -186,23 +154,9 @@ class ConsoleParser:
         if kind == "panic":
             self.run.panicked = True
         if kind in CRASH_EVENTS:
-            self._collecting.append([ev, [], EXCERPT_LINES])
+            self._excerpts.start(ev)
         if target is not None:
-            self._apply_event(target, ev)
-
-    @staticmethod
-    def _apply_event(case: CaseResult, ev: KernelEvent) -> None:
-        """A kernel event overrides what the case's own KTAP said."""
-        where = " after its result" if ev.after_result else ""
-        text = f"kernel {ev.kind}{where} (console line {ev.line}): {ev.excerpt.splitlines()[0]}"
-        if ev.kind in CRASH_EVENTS:
-            if case.status != Status.CRASH:
-                case.status, case.reason = Status.CRASH, text
-            return
-        if case.status in (Status.PASS, Status.SKIP, Status.NOTRUN):
-            case.status, case.reason = Status.FAIL, text
-        elif len(case.reason) < 2000 and text not in case.reason:
-            case.reason = f"{case.reason}; {text}" if case.reason else text
+            target.apply_event(ev)
 
     # -- KTAP ----------------------------------------------------------------------------
     def _log(self, line: str) -> None:
@@ -232,14 +186,14 @@ class ConsoleParser:
             if _NESTED.match(head):
                 if len(line) > LINE_LIMIT and head.startswith(("    ok ", "    not ok ")):
                     self._too_long(len(line))
-                self._nested(self._current, head[4:])
+                self._nested.line(self._current, head[4:])
             return
         m = _SUBTEST.match(head)
         if m:
             self._reopen()
             self._start_case(m.group(1), line)
             return
-        m = _TOP_PLAN.match(head)
+        m = TOP_PLAN.match(head)
         if m:
             if run.plan is None:
                 run.plan = int(m.group(1))
@@ -280,11 +234,11 @@ class ConsoleParser:
             self._event(kind, head)
 
     def _reset_nest(self) -> None:
-        self._nest, self._unread, self._subnumbers, self._subtwice = [0, 0, 0, 0], False, set(), None
+        self._nested = NestedReader()
 
     def _too_long(self, length: int) -> None:
         self._error(f"a result line of {length} characters: only its first {LINE_LIMIT} were read")
-        self._unread = True
+        self._nested.unread = True
 
     def _reopen(self) -> None:
         """KTAP after the summary line: an error, and read on (it may report a failure)."""
@@ -313,7 +267,7 @@ class ConsoleParser:
         ev = KernelEvent("taint", self._lineno, head[2:], name, after)
         self._log(line)
         run.events.append(ev)
-        self._apply_event(case, ev)
+        case.apply_event(ev)
 
     def _summary(self, counts: tuple[int, int, int]) -> None:
         run = self.run
@@ -344,50 +298,8 @@ class ConsoleParser:
             if old is not None:
                 case.status, case.reason = old.status, old.reason
             self.run.cases[name] = case
-        self._current, self._diag = case, []
+        self._current = case
         self._reset_nest()
-
-    def _nested(self, case: CaseResult, text: str) -> None:
-        nest = self._nest
-        if text.startswith("ok "):
-            nest[2 if "# SKIP" in text else 0] += 1
-        elif text.startswith("not ok "):
-            nest[1] += 1
-        else:
-            m = _AWK_PLAN.match(text)
-            if m:
-                nest[3] = int(m.group(1))
-        m = _TOP_PLAN.match(text)
-        if m:
-            case.plan = int(m.group(1))
-            return
-        if text.startswith("#"):
-            body = text[1:].strip()
-            if body.startswith("RUN "):
-                self._diag = []
-            elif body and not _HARNESS_NOTE.match(body):
-                self._diag = self._diag[-2:] + [body]
-            return
-        r = parse_result(text)
-        if r is None:
-            return
-        ok, number, name, directive = r
-        if number in self._subnumbers and self._subtwice is None:
-            self._subtwice = number
-        self._subnumbers.add(number)
-        word = directive[:5].upper()
-        if not ok:
-            status, reason = Status.FAIL, "; ".join(self._diag[-3:])
-            if word.startswith(("XFAIL", "TODO")):
-                reason = f"{directive}; {reason}" if reason else directive
-        elif word.startswith("SKIP"):
-            status, reason = Status.SKIP, directive[4:].strip()
-        elif word.startswith(("XFAIL", "TODO")):
-            status, reason = Status.PASS, directive
-        else:
-            status, reason = Status.PASS, ""
-        case.subtests.append(SubResult(name, status, reason))
-        self._diag = []
 
     def _top_result(self, r: tuple[bool, int, str, str], line: str) -> None:
         ok, number, name, directive = r
@@ -418,8 +330,9 @@ class ConsoleParser:
             self._error(f"test number {number} out of order (expected {run.results})")
         self._numbers.setdefault(number, name)
         case.number = number
-        self._count(ok)
-        status, reason = self._verdict(case, ok, directive)
+        for i, n in enumerate(self._nested.counts(ok)):
+            self._tally[i] += n
+        status, reason = self._nested.verdict(case, ok, directive)
         case.ktap_status = status
         # Kernel events seen while it ran already decided a crash or fail: keep them.
         prior = case.status if case.status in (Status.CRASH, Status.FAIL) and \
@@ -432,48 +345,6 @@ class ConsoleParser:
         else:
             case.status, case.reason = status, reason
         self._settle(case)
-
-    def _count(self, ok: bool) -> None:
-        """Add the running case to the totals the summary line must give (run-cases.sh's rule)."""
-        p, f, s, plan = self._nest
-        f += max(0, plan - p - f - s)
-        if f == 0 and not ok:
-            f = 1
-        self._tally[0] += p
-        self._tally[1] += f
-        self._tally[2] += s
-
-    def _verdict(self, case: CaseResult, ok: bool, directive: str) -> tuple[str, str]:
-        """What a case's own KTAP says: its top-level line checked against its nested lines."""
-        word = directive.split(" ", 1)[0].upper() if directive else ""
-        rest = directive[len(word):].strip()
-        failed = [s for s in case.subtests if s.status == Status.FAIL]
-        if ok:  # any directive starting SKIP, in any case, is a skip (as on nested lines)
-            status, reason = (Status.SKIP, rest) if word[:4] == "SKIP" else (Status.PASS, "")
-        elif word == "TIMEOUT":
-            return Status.TIMEOUT, rest or "timeout"
-        elif word == "CRASH":
-            return Status.CRASH, rest or "crash"
-        else:
-            reason = "; ".join(f"{s.name}: {s.reason}" if s.reason else s.name for s in failed)
-            return Status.FAIL, reason or directive or "failed"
-        done = len(case.subtests)
-        if case.plan is None:
-            return Status.CRASH, "no nested KTAP plan"
-        if done < case.plan:
-            return Status.CRASH, f"{case.plan - done} of {case.plan} results missing"
-        if failed or self._nest[1]:
-            names = "; ".join(f"{s.name}: {s.reason}" if s.reason else s.name for s in failed)
-            return Status.FAIL, f"top-level ok but a nested not ok: {names or 'unnamed'}"
-        if self._unread:
-            return Status.FAIL, f"a result line longer than {LINE_LIMIT} characters, not read whole"
-        if done > case.plan:
-            return Status.FAIL, f"{done} nested results for a plan of {case.plan}"
-        if self._subtwice is not None:
-            return Status.FAIL, f"nested result {self._subtwice} printed twice"
-        if status == Status.PASS and case.plan == 0:
-            return Status.FAIL, "top-level ok but no nested result (plan 1..0)"
-        return status, reason
 
     def _settle(self, case: CaseResult) -> None:
         """The case's KTAP is over: compare a repeated report with the first one."""
@@ -488,24 +359,11 @@ class ConsoleParser:
 
     def _merge(self, first: CaseResult, again: CaseResult) -> None:
         where = f"console lines {first.line} and {again.line}"
-        first.log.extend(again.log)
-        if (first.status, first.reason, first.plan, [s.to_dict() for s in first.subtests]) == \
-                (again.status, again.reason, again.plan, [s.to_dict() for s in again.subtests]):
+        if first.merge_repeat(again):
             self._error(f"{first.name} reported twice ({where}); the reports agree, one kept",
                         at=None)
-            return
-        self._error(f"{first.name} reported twice ({where}) with different results", at=None)
-
-        def said(c: CaseResult) -> str:
-            return f"{c.status}: {c.reason}" if c.reason else str(c.status)
-
-        worse = again if _RANK.get(again.status, 1) > _RANK.get(first.status, 1) else first
-        status = max((Status.FAIL, first.status, again.status), key=lambda s: _RANK.get(s, 1))
-        first.reason = f"reported twice with different results: first {said(first)}, " \
-                       f"then {said(again)}"
-        first.status = Status(status)
-        first.subtests, first.plan = list(worse.subtests), worse.plan
-        first.ktap_status = worse.ktap_status
+        else:
+            self._error(f"{first.name} reported twice ({where}) with different results", at=None)
 
 
 def parse_console(text: str, expected_cases: list[str] | None = None,
