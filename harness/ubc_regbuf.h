@@ -27,6 +27,9 @@
 #define UBC_CQE_WAIT_MS		3000
 #define UBC_NO_CQE_MS		1500
 
+/* The user_data of ubc_tag_barrier()'s sentinel CQEs (never a case's tag). */
+#define UBC_SENTINEL_TAG	0x5e471e1000000000ULL
+
 /* One CQE as a case compares it. */
 struct ubc_cqe {
 	unsigned long long user_data;
@@ -38,6 +41,36 @@ struct ubc_cqe {
 int ubc_next_cqe(struct io_uring *ring, unsigned int ms, struct ubc_cqe *out);
 /* Consume every CQE that arrives within ms into out[0..max-1]; the number taken. */
 int ubc_collect_cqes(struct io_uring *ring, unsigned int ms, struct ubc_cqe *out, int max);
+/*
+ * Consume CQEs into out[0..max-1] until n have come or ms have passed since the call
+ * (ms 0: only those already posted); the number taken (more than max are counted, not kept).
+ */
+int ubc_wait_cqes(struct io_uring *ring, int n, unsigned int ms, struct ubc_cqe *out, int max);
+
+/*
+ * Tag barrier: proves that every tag CQE of a resource node dropped before the call has
+ * been posted, without watching for a fixed time. Registers a one-slot sparse file table
+ * (the ring must have none), fills the slot with an eventfd tagged UBC_SENTINEL_TAG and
+ * empties it again, which drops that node and so posts the sentinel's tag CQE through the
+ * same rsrc node machinery as a buffer's; waits (up to UBC_CQE_WAIT_MS) for it, twice
+ * (see ubc_regbuf.c for why twice), then unregisters the file table. Every other CQE that
+ * came before the last sentinel is consumed into out[0..max-1]; returns their number, or
+ * -errno (-ETIME: a sentinel never came). Not for a ring with a request in flight that
+ * holds a node: 6.1 and 6.12 release nodes in order, so the sentinel would wait for it.
+ */
+int ubc_tag_barrier(struct io_uring *ring, struct ubc_cqe *out, int max);
+/*
+ * Whether this kernel posts a dropped node's tag CQE before the register call that drops
+ * it returns (1: 6.4 and later) or later, from a work item (0: 6.1's delayed rsrc work),
+ * measured with one sentinel on ring (which must have no CQE pending); -errno.
+ */
+int ubc_tags_posted_at_once(struct io_uring *ring);
+/*
+ * Where tags are posted from 6.1's delayed work (HZ after the node is released), how long
+ * "no tag CQE" is watched for when no barrier can be used (a request in flight holds the
+ * node list). Only used where ubc_tags_posted_at_once() says 0.
+ */
+#define UBC_DEFERRED_TAG_MS	1500
 
 /* io_uring_register_buffers_update_tag of one slot: the call's return value. */
 int ubc_update_slot(struct io_uring *ring, unsigned int slot, void *base, size_t len,
