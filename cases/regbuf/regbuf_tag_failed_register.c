@@ -4,7 +4,8 @@
  * in (io_sqe_buffers_register(): io_clear_table_tags() before the table is dropped, or the
  * tags never stored): the third iovec has length 0 (EFAULT), or an empty slot carries a
  * tag (EINVAL). No table is left. A tagged update that fails the same way posts nothing
- * and leaves the slot as it was.
+ * and leaves the slot as it was. "Nothing posted": ubc_tag_barrier()'s sentinel tag CQE
+ * is the first CQE.
  */
 #include <sys/uio.h>
 #include "ubc_test.h"
@@ -41,7 +42,7 @@ TEST_F(regbuf, bad_length_posts_nothing)
 
 	self->iov[2].iov_len = 0;
 	ASSERT_EQ(-EFAULT, io_uring_register_buffers_tags(&self->ring, self->iov, tags, 3));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->ring, c, 4));
 	ASSERT_EQ(-ENXIO, io_uring_unregister_buffers(&self->ring));
 }
 
@@ -52,7 +53,7 @@ TEST_F(regbuf, tagged_empty_slot_is_einval)
 
 	self->iov[1] = (struct iovec){ .iov_base = NULL, .iov_len = 0 };
 	ASSERT_EQ(-EINVAL, io_uring_register_buffers_tags(&self->ring, self->iov, tags, 3));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->ring, c, 4));
 	ASSERT_EQ(-ENXIO, io_uring_unregister_buffers(&self->ring));
 }
 
@@ -65,7 +66,7 @@ TEST_F(regbuf, failed_update_posts_nothing)
 	/* A tag on an empty replacement is EINVAL; a zero-length buffer is EFAULT. */
 	ASSERT_EQ(-EINVAL, ubc_update_slot(&self->ring, 0, NULL, 0, 0x62));
 	ASSERT_EQ(-EFAULT, ubc_update_slot(&self->ring, 0, self->mem[1], 0, 0x63));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->ring, c, 4));
 	ASSERT_EQ(BUF_LEN, ubc_rw_fixed(&self->ring, 0, self->fd, self->mem[0], BUF_LEN, 0, 0));
 	ASSERT_EQ(-1, ubc_mismatch(self->mem[0], BUF_LEN, 71, 0));
 }

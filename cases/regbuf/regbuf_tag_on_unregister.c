@@ -6,6 +6,7 @@
  * posts exactly two CQEs, user_data 0x11 and 0x33, res 0, flags 0, in any order.
  * Kernels with per-slot resource nodes (io_free_rsrc_node(), 6.13 on) do; 6.1 and 6.12
  * free the table in __io_sqe_buffers_unregister() without posting (expected/: difference).
+ * ubc_tag_barrier() collects every CQE posted before its sentinel: exactly these two.
  */
 #include <sys/uio.h>
 #include "ubc_test.h"
@@ -39,7 +40,7 @@ TEST_F(regbuf, posts_every_nonzero_tag)
 
 	ASSERT_EQ(0, io_uring_register_buffers_tags(&self->ring, self->iov, tags, 3));
 	ASSERT_EQ(0, io_uring_unregister_buffers(&self->ring));
-	ASSERT_EQ(2, ubc_collect_cqes(&self->ring, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(2, ubc_tag_barrier(&self->ring, c, 4));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(0, c[i].res);
 		ASSERT_EQ(0U, c[i].flags);

@@ -4,7 +4,8 @@
  * through io_uring_register_buffers_update_tag(3) posts one CQE whose user_data is the old
  * buffer's tag and whose res and flags are 0 ("all other fields zeroed"); the new buffer's
  * tag is posted when it in turn is replaced. Untagged neighbours post nothing.
- * Waits are bounded (UBC_CQE_WAIT_MS): 6.1 posts from a delayed work item.
+ * "Exactly these CQEs" is proved by ubc_tag_barrier(): its sentinel tag CQE comes after
+ * every tag released before it (6.1 posts from a delayed work item; the barrier waits for it).
  */
 #include <sys/uio.h>
 #include "ubc_test.h"
@@ -42,7 +43,7 @@ TEST_F(regbuf, replace_posts_old_tag)
 	struct ubc_cqe c[4];
 
 	ASSERT_EQ(1, ubc_update_slot(&self->ring, 0, self->mem[2], BUF_LEN, 0x2002));
-	ASSERT_EQ(1, ubc_collect_cqes(&self->ring, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(1, ubc_tag_barrier(&self->ring, c, 4));
 	ASSERT_EQ(0x1001ULL, c[0].user_data);
 	ASSERT_EQ(0, c[0].res);
 	ASSERT_EQ(0U, c[0].flags);
@@ -51,7 +52,7 @@ TEST_F(regbuf, replace_posts_old_tag)
 	ASSERT_EQ(-1, ubc_mismatch(self->mem[2], BUF_LEN, 61, 0));
 	/* Replacing it again posts the new buffer's tag. */
 	ASSERT_EQ(1, ubc_update_slot(&self->ring, 0, self->mem[0], BUF_LEN, 0));
-	ASSERT_EQ(1, ubc_collect_cqes(&self->ring, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(1, ubc_tag_barrier(&self->ring, c, 4));
 	ASSERT_EQ(0x2002ULL, c[0].user_data);
 	ASSERT_EQ(0, c[0].res);
 	ASSERT_EQ(0U, c[0].flags);
@@ -62,10 +63,10 @@ TEST_F(regbuf, empty_to_tagged_posts_nothing)
 	struct ubc_cqe c[4];
 
 	ASSERT_EQ(1, ubc_update_slot(&self->ring, 1, NULL, 0, 0));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->ring, c, 4));
 	/* Filling the now empty slot replaces nothing: no CQE either. */
 	ASSERT_EQ(1, ubc_update_slot(&self->ring, 1, self->mem[2], BUF_LEN, 0x3003));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->ring, c, 4));
 }
 
 TEST_HARNESS_MAIN

@@ -3,7 +3,8 @@
  * IORING_REGISTER_BUFFERS2: "If a tag is zero, then tagging for this particular resource
  * is disabled". A buffer registered with tag 0 (io_uring_register_buffers_tags(3)), or
  * with no tag array at all (io_uring_register_buffers(3)), posts no CQE when it is
- * replaced or unregistered. Watched for UBC_NO_CQE_MS after each step.
+ * replaced or unregistered. After each step ubc_tag_barrier()'s sentinel tag CQE is the
+ * first CQE: a tag CQE released by the step would have come before it.
  */
 #include <sys/uio.h>
 #include "ubc_test.h"
@@ -48,9 +49,9 @@ TEST_F(regbuf, replace_and_unregister_post_nothing)
 	struct ubc_cqe c[4];
 
 	ASSERT_EQ(1, ubc_update_slot(&self->ring, 0, self->mem[1], BUF_LEN, 0));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->ring, c, 4));
 	ASSERT_EQ(0, io_uring_unregister_buffers(&self->ring));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->ring, UBC_NO_CQE_MS, c, 4));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->ring, c, 4));
 }
 
 TEST_HARNESS_MAIN
