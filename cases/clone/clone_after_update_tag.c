@@ -2,7 +2,8 @@
 /*
  * A clone copies src's table as it is now: after io_uring_register_buffers_update_tag(3)
  * replaced src slot 0 (A -> C), dst slot 0 maps C, not A, and dst slot 1 maps B; src got
- * the tag CQE of A, dst gets none (io_clone_buffers() takes src's current nodes).
+ * the tag CQE of A, dst gets none (io_clone_buffers() takes src's current nodes). Which
+ * CQEs came is read up to ubc_tag_barrier()'s sentinel on each ring.
  */
 #include <sys/uio.h>
 #include "ubc_test.h"
@@ -43,7 +44,7 @@ TEST_F(clone, dst_gets_replacement)
 	struct ubc_cqe c[3];
 
 	ASSERT_EQ(1, ubc_update_slot(&self->src, 0, self->mem[2], BUF_LEN, 0xc1));
-	ASSERT_EQ(1, ubc_collect_cqes(&self->src, UBC_CQE_WAIT_MS, c, 3));
+	ASSERT_EQ(1, ubc_tag_barrier(&self->src, c, 3));
 	ASSERT_EQ(0xa1ULL, c[0].user_data);
 	ASSERT_EQ(0, io_uring_clone_buffers(&self->dst, &self->src));
 	ASSERT_EQ(-EFAULT, ubc_rw_fixed(&self->dst, 0, self->fd, self->mem[0], BUF_LEN, 0, 0));
@@ -52,7 +53,7 @@ TEST_F(clone, dst_gets_replacement)
 	ASSERT_EQ(-1, ubc_mismatch(self->mem[2], BUF_LEN, 59, 0));
 	ASSERT_EQ(BUF_LEN, ubc_rw_fixed(&self->dst, 0, self->fd, self->mem[1], BUF_LEN, 0, 1));
 	ASSERT_EQ(-1, ubc_mismatch(self->mem[1], BUF_LEN, 59, 0));
-	ASSERT_EQ(0, ubc_collect_cqes(&self->dst, UBC_NO_CQE_MS, c, 3));
+	ASSERT_EQ(0, ubc_tag_barrier(&self->dst, c, 3));
 }
 
 TEST_HARNESS_MAIN

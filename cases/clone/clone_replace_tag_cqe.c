@@ -6,6 +6,7 @@
  * over and post nothing until dst unregisters, which then posts exactly their tags (0x81,
  * 0x83), never the cloned slot's (io_clone_buffers(), io_rsrc_data_free()). Kernels that
  * drop the slots after the range (6.16, 6.17) post 0x83 at the replace: see expected/.
+ * The CQEs of each step are those before ubc_tag_barrier()'s sentinel.
  */
 #include <sys/uio.h>
 #include "ubc_test.h"
@@ -52,7 +53,7 @@ TEST_F(clone, replace_posts_replaced_tag_only)
 
 	ASSERT_EQ(0, io_uring_clone_buffers_offset(&self->dst, &self->src, 1, 0, 1,
 						   IORING_REGISTER_DST_REPLACE));
-	ASSERT_EQ(1, ubc_collect_cqes(&self->dst, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(1, ubc_tag_barrier(&self->dst, c, 4));
 	ASSERT_EQ(0x82ULL, c[0].user_data);
 	ASSERT_EQ(0, c[0].res);
 	ASSERT_EQ(0U, c[0].flags);
@@ -70,9 +71,9 @@ TEST_F(clone, unregister_posts_kept_tags)
 
 	ASSERT_EQ(0, io_uring_clone_buffers_offset(&self->dst, &self->src, 1, 0, 1,
 						   IORING_REGISTER_DST_REPLACE));
-	ASSERT_EQ(1, ubc_collect_cqes(&self->dst, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(1, ubc_tag_barrier(&self->dst, c, 4));
 	ASSERT_EQ(0, io_uring_unregister_buffers(&self->dst));
-	ASSERT_EQ(2, ubc_collect_cqes(&self->dst, UBC_CQE_WAIT_MS, c, 4));
+	ASSERT_EQ(2, ubc_tag_barrier(&self->dst, c, 4));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(0, c[i].res);
 		seen81 += c[i].user_data == 0x81;
