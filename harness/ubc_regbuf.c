@@ -38,19 +38,6 @@ int ubc_next_cqe(struct io_uring *ring, unsigned int ms, struct ubc_cqe *out)
 	return 0;
 }
 
-int ubc_collect_cqes(struct io_uring *ring, unsigned int ms, struct ubc_cqe *out, int max)
-{
-	struct ubc_cqe c;
-	int n = 0;
-
-	while (ubc_next_cqe(ring, ms, &c) == 0) {
-		if (n < max)
-			out[n] = c;
-		n++;
-	}
-	return n;
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
