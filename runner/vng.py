@@ -1,0 +1,165 @@
+"""The virtme-ng backend: find or fetch vng, build a tree with `vng -b`, run the cases in it.
+
+vng comes from UBC_VNG (a vng executable), the PATH, or Debian's virtme-ng package (pinned in
+deps.conf, Architecture: all) fetched with scripts/papt into <cache>/vng/<version>/ and run
+with PYTHONPATH set to it. Facts it is built on (docs/bisect/README.md has the measurements):
+- vng takes an openable /dev/kvm as usable KVM: pass --disable-kvm when the suite's own KVM
+  probe boot failed (runner.qemu.detect_accel).
+- its root filesystem is the host's, shared by 9p (or virtiofs with a virtiofsd, which bookworm
+  does not have): a kernel without 9p (Debian's cloud kernels) cannot run under vng; a kernel
+  built by `vng -b` has 9p built in.
+- without udev on the host the guest's virtio-serial ports are not linked: vng exits 255 even
+  when the command succeeded. It also exits 255 on a guest panic. The console tells them
+  apart: the guest's "done" line after a complete KTAP document, panic text, or nothing.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+from . import ktap, qemu
+from .cache import cache_dir, locked
+from .kernels import FetchError, papt
+
+TOP = Path(__file__).resolve().parents[1]
+PKG = "virtme-ng"
+
+
+class VngError(Exception):
+    """vng cannot be used here (not installed and not fetchable, broken): exit 128."""
+
+
+def pinned() -> str:
+    for line in (TOP / "deps.conf").read_text().splitlines():
+        if line.startswith("VIRTME_NG_VERSION="):
+            return line.split("=", 1)[1].strip().strip('"')
+    return ""
+
+
+def _extract(deb: Path, dest: Path) -> None:
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    try:
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
+            tf.extractall(dest, filter="tar") if hasattr(tarfile, "data_filter") else tf.extractall(dest)
+    except (tarfile.TarError, EOFError) as e:
+        raise VngError(f"{deb.name} is damaged: {e}") from None
+    finally:
+        proc.wait()
+
+
+def find() -> tuple[list[str], dict[str, str], str]:
+    """(argv prefix, extra environment, description) of a usable vng."""
+    exe = os.environ.get("UBC_VNG") or shutil.which("vng")
+    if exe:
+        return [exe], {}, f"vng {exe}"
+    version = pinned()
+    if not version:
+        raise VngError("no vng on PATH and deps.conf pins no VIRTME_NG_VERSION")
+    d = cache_dir() / "vng" / version
+    with locked("vng"):
+        if not (d / ".done").exists():
+            tmp = d.with_name(d.name + f".tmp{os.getpid()}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            try:
+                out = papt("download", f"{PKG}={version}", str(tmp)).strip().splitlines()[-1]
+                _extract(Path(out), tmp / "root")
+                Path(out).unlink()
+                (tmp / ".done").write_text(version + "\n")
+                shutil.rmtree(d, ignore_errors=True)
+                os.replace(tmp, d)
+            except FetchError as e:
+                raise VngError(f"cannot fetch {PKG} {version}: {e}") from None
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    root = d / "root" / "usr"
+    env = {"PYTHONPATH": str(root / "lib" / "python3" / "dist-packages"),
+           "PATH": f"{root / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    return ["/usr/bin/python3", str(root / "bin" / "vng")], env, f"vng {version} from {d}"
+
+
+def check(argv: list[str], env: dict[str, str]) -> None:
+    """vng --version runs, or VngError with its last line."""
+    try:
+        cp = subprocess.run(argv + ["--version"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, **env})
+    except (OSError, subprocess.SubprocessError) as e:
+        raise VngError(f"vng does not start: {e}") from None
+    if cp.returncode != 0:
+        last = (cp.stderr.strip().splitlines() or ["no output"])[-1]
+        raise VngError(f"vng does not start (exit {cp.returncode}): {last[:200]}")
+
+
+def has_9p(config: Path | None, image: Path | None = None) -> bool | None:
+    """Does the kernel have 9p built in? From its .config (None: cannot tell)."""
+    if config is not None and config.exists():
+        text = config.read_text(errors="replace")
+        return "CONFIG_NET_9P=y" in text and "CONFIG_9P_FS=y" in text
+    return None
+
+
+def build_cmd(argv: list[str], out: Path, fragment: Path) -> list[str]:
+    """`vng -b` into O=out: vng's own minimal config (9p, virtio...) plus the suite's fragment,
+    made once (vng keeps an existing .config), then an incremental make."""
+    return argv + ["-b", "--skip-modules", "--config", str(fragment), f"O={out}"]
+
+
+def run_cmd(argv: list[str], kernel: Path, script: str, accel: str, memory: str,
+            rwdir: Path, append: str) -> list[str]:
+    """vng running `script` in the guest, the boot console on (for panic text), stderr merged
+    into stdout by the caller."""
+    cmd = argv + ["-r", str(kernel), "--verbose", "--memory", memory, "--cpus", "1",
+                  "--rwdir", str(rwdir), "--append", append, "--exec", script]
+    if accel != "kvm":
+        cmd.insert(len(argv), "--disable-kvm")
+    return cmd
+
+
+def guest_script(build: Path, cases: list[str], timeout: int) -> str:
+    """Run the case binaries from the host's tree (shared by 9p) and print the done mark the
+    runner's console reader looks for."""
+    bins = " ".join(shlex.quote(str(build / "bin" / c)) for c in cases)
+    rc = shlex.quote(str(build / "bin" / "run-cases.sh"))
+    return f"{rc} -t {timeout} {bins}; echo \"{ktap.GUEST_DONE} exit $?\""
+
+
+def boot(cmd: list[str], env: dict[str, str], deadline: float, silence: float, on_line, log):
+    """Run vng like a QEMU boot (runner.qemu.run streams it), then read its exit status
+    against the console: 255 after the guest's done line is a success without host udev;
+    255 with panic text is the kernel's crash; 255 with no console at all is vng failing."""
+    wrapped = ["/usr/bin/env"] + [f"{k}={v}" for k, v in env.items()] + [
+        "sh", "-c", 'exec "$@" 2>&1', "sh"] + cmd
+    log.write(f"### ubc-runner: vng: {' '.join(cmd)}\n")
+    log.flush()
+    b = qemu.run(wrapped, deadline, silence, on_line=on_line, log=log)
+    fix_exit(b)
+    log.write(f"### ubc-runner: vng ended after {b.seconds}s: {b.end_reason or 'done'} "
+              f"(vng exit {b.exit_code})\n")
+    log.flush()
+    return b
+
+
+def fix_exit(b) -> None:
+    """vng's exit status is not the guest's: decide from the console (see the module doc)."""
+    run = ktap.parse_console("\n".join(b.console))
+    if b.end_reason in ("timeout", "interrupted"):
+        return
+    if run.done and b.exit_code not in (None,) and b.exit_code >= 0:
+        b.end_reason, b.host_fault = None, None
+        return
+    if run.panicked:
+        b.end_reason, b.host_fault = "panic", None
+        return
+    if not b.console:
+        b.end_reason = f"vng exit {b.exit_code}"
+        b.host_fault = f"vng exit {b.exit_code} with no output at all (vng itself failed)"
+        return
+    b.end_reason = f"vng exit {b.exit_code}"
+    last = next((l for l in reversed(b.console) if l.strip()), "")
+    b.host_fault = (f"vng exit {b.exit_code} without the guest's done line or a panic: "
+                    f"{last.strip()[:160]}")
+
