@@ -128,8 +128,6 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
         raise Infra(f"{tree} is not a kernel source tree (run the step from one)")
     if a.config is None:
         a.config = "vng" if a.vng else "tinyconfig"
-    elif a.config == "tinyconfig" and a.vng:
-        raise Infra("--vng builds on vng's own configuration or a .config file, not tinyconfig")
     elif a.config != "tinyconfig":
         if not Path(a.config).is_file():
             raise Infra(f"--config {a.config}: no such file")
@@ -171,13 +169,18 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
 
 def build_vng(tree: Path, out: Path, argv, env, log_path: Path, base: str) -> kbuild.BuildResult:
     """vng -b into out. vng makes its config (defconfig + its virtme options + the suite's
-    fragment) when out/.config is absent and keeps it after; --config FILE is copied there
-    first instead."""
-    if base != "vng" and not (out / ".config").exists():
-        out.mkdir(parents=True, exist_ok=True)
-        kbuild.shutil.copyfile(base, out / ".config")
+    fragment) when out/.config is absent and keeps it after. --config FILE: that file is the
+    base instead; --config tinyconfig: tinyconfig + the fragment + vng's options (vng.config_items).
+    The suite's fragment is merged on either (runner/kbuild.configure)."""
     t0 = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
+        if base != "vng":
+            extra = vng.config_items(argv, env, tree) if base == "tinyconfig" else []
+            ok, _ = kbuild.configure(tree, out, base, log, extra)
+            if not ok:
+                return kbuild.BuildResult(False, round(time.monotonic() - t0, 1), None,
+                                          kbuild.first_error(log_path) or "configuration failed")
         cmd = vng.build_cmd(argv, out, kbuild.FRAGMENT)
         log.write(f"### ubc-kbuild: {' '.join(cmd)}\n")
         log.flush()

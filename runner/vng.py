@@ -102,6 +102,30 @@ def has_9p(config: Path | None, image: Path | None = None) -> bool | None:
     return None
 
 
+# What `--vng --config tinyconfig` leaves out of the options vng's configkernel asks for: what
+# the cases never use and that costs build time (debug info, graphics, sound, KVM host
+# modules, tracing and BPF, snaps).
+HEAVY = ("CONFIG_DEBUG_INFO", "CONFIG_DRM", "CONFIG_SND", "CONFIG_SOUND", "CONFIG_KVM=",
+         "CONFIG_KVM_INTEL", "CONFIG_KVM_AMD", "CONFIG_BPF", "CONFIG_FTRACE", "CONFIG_FUNCTION_TRACER",
+         "CONFIG_DYNAMIC_FTRACE", "CONFIG_KPROBE", "CONFIG_UPROBE", "CONFIG_SQUASHFS",
+         "CONFIG_CGROUP_BPF", "CONFIG_FB", "CONFIG_FRAMEBUFFER", "CONFIG_VGA_CONSOLE")
+
+
+def config_items(argv: list[str], env: dict[str, str], tree: Path) -> list[str]:
+    """The options vng's own configuration sets (`vng --kconfig --dry-run` prints them),
+    without HEAVY: laid on tinyconfig with the suite's fragment, they make a small kernel
+    that vng can boot (9p root, virtio console)."""
+    try:
+        cp = subprocess.run(argv + ["--kconfig", "--dry-run"], cwd=tree, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, **env})
+    except (OSError, subprocess.SubprocessError) as e:
+        raise VngError(f"vng --kconfig --dry-run: {e}") from None
+    items = [l.strip() for l in cp.stdout.splitlines() if l.startswith("CONFIG_")]
+    if cp.returncode != 0 or not items:
+        raise VngError(f"vng --kconfig --dry-run printed no options (exit {cp.returncode})")
+    return [l for l in items if not l.startswith(HEAVY)]
+
+
 def build_cmd(argv: list[str], out: Path, fragment: Path) -> list[str]:
     """`vng -b` into O=out: vng's own minimal config (9p, virtio...) plus the suite's fragment,
     made once (vng keeps an existing .config), then an incremental make."""
