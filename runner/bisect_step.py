@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from . import kbuild, qemu, vng
-from .bisect_verdict import EXIT, INFRA, INTERRUPTED, LABEL, SKIP, StepVerdict, judge, judge_kernel_run
-from .cache import CacheError, cache_dir
-from .kernel_run import DEFAULT_CASE_TIMEOUT, KernelRun, Options, run_cases
+from .bisect_verdict import EXIT, INFRA, INTERRUPTED, LABEL, SKIP, StepVerdict, judge_kernel_run
+from .cache import CacheError
+from .kernel_run import KernelRun, Options
 from .initramfs import Initramfs
 from .preflight import UsageError, select_cases
 
@@ -83,38 +83,12 @@ def step_dir(tree: Path, commit: str) -> Path:
     return d
 
 
-def pick_accel(a, image: Path, rootfs: Initramfs) -> tuple[str, str]:
-    if a.accel != "auto":
-        return a.accel, "asked for"
-    return qemu.detect_accel(image, rootfs.get(), cache_file=cache_dir() / "accel.json")
-
-
-def boot_qemu(a, image: Path, cases: list[str], opts: Options, d: Path) -> tuple[StepVerdict, float]:
-    kr = KernelRun(str(image), cases, opts, d, Initramfs(opts, cases))
+def boot(image: Path, cases: list[str], opts: Options, d: Path) -> tuple[StepVerdict, float]:
+    """Boot the build with the cases: the built-in QEMU, or vng (opts.vng, runner/vng.py)."""
+    kr = KernelRun(str(image), cases, opts, d, Initramfs(opts, cases),
+                   say=lambda s: print(f"bisect-step: {s}", file=sys.stderr))
     kr.run()
     return judge_kernel_run(kr, cases, qemu.stopping()), kr.boot_seconds()
-
-
-def boot_vng(a, argv, env, image: Path, cases: list[str], opts: Options, d: Path) -> tuple[StepVerdict, float]:
-    rootfs = Initramfs(opts, cases)  # only for the KVM probe boot of the built-in backend
-    accel, _ = pick_accel(a, image, rootfs) if a.accel == "auto" else (a.accel, "")
-    boots = []
-    with open(d / "console.log", "w") as log:
-        def boot(remaining, on_line):
-            script = vng.guest_script(opts.build.resolve(), remaining, opts.case_timeout)
-            cmd = vng.run_cmd(argv, image, script, accel, "1G", d,
-                              "loglevel=5 oops=panic mitigations=off")
-            allow = opts.allowance(accel)
-            b = vng.boot(cmd, env, allow + len(remaining) * (opts.case_timeout + 5),
-                         max(allow, opts.case_timeout + 30), on_line, log)
-            boots.append(b)
-            return b
-        results, _ = run_cases(cases, boot, max_boots=1)
-    lines = sum(len(b.console) for b in boots)
-    fault = next((b.host_fault for b in boots if b.host_fault), None)
-    end = next((b.end_reason for b in boots if b.end_reason), None)
-    v = judge(results, cases, lines, "", end, fault, qemu.stopping())
-    return v, round(sum(b.seconds for b in boots), 1)
 
 
 def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
@@ -143,7 +117,7 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
     d = step_dir(tree, commit)
     build_suite(a)
     opts = Options(build=Path(a.build).resolve(), accel=a.accel, max_boots=1,
-                   boot_allowance=a.boot_allowance)
+                   boot_allowance=a.boot_allowance, vng=a.vng)
     if a.case_timeout:
         opts.case_timeout = a.case_timeout
     if a.vng:
@@ -160,10 +134,7 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
             return StepVerdict(INTERRUPTED, "interrupted during the build"), commit, b.seconds, 0.0, d / "build.log"
         return (StepVerdict(SKIP, f"the tree does not build: {b.why}"), commit, b.seconds, 0.0,
                 d / "build.log")
-    if a.vng:
-        v, boot_s = boot_vng(a, argv, env, b.image, cases, opts, d)
-    else:
-        v, boot_s = boot_qemu(a, b.image, cases, opts, d)
+    v, boot_s = boot(b.image, cases, opts, d)
     return v, commit, b.seconds, boot_s, d / "console.log"
 
 

@@ -29,8 +29,9 @@ TOP = Path(__file__).resolve().parents[1]
 PKG = "virtme-ng"
 
 
-class VngError(Exception):
-    """vng cannot be used here (not installed and not fetchable, broken): exit 128."""
+class VngError(FetchError):
+    """vng cannot be used here (not installed and not fetchable, broken): the run cannot run
+    what was asked (exit 3; a bisect step: 128)."""
 
 
 def pinned() -> str:
@@ -94,12 +95,47 @@ def check(argv: list[str], env: dict[str, str]) -> None:
         raise VngError(f"vng does not start (exit {cp.returncode}): {last[:200]}")
 
 
-def has_9p(config: Path | None, image: Path | None = None) -> bool | None:
-    """Does the kernel have 9p built in? From its .config (None: cannot tell)."""
-    if config is not None and config.exists():
-        text = config.read_text(errors="replace")
-        return "CONFIG_NET_9P=y" in text and "CONFIG_9P_FS=y" in text
-    return None
+VIRTIOFSD = ("/usr/libexec/virtiofsd", "/usr/lib/virtiofsd", "/usr/lib/qemu/virtiofsd")
+
+
+def _built_in(config: Path | None, *symbols: str) -> bool | None:
+    if config is None or not config.exists():
+        return None
+    have = set(config.read_text(errors="replace").splitlines())
+    return all(f"{s}=y" in have for s in symbols)
+
+
+def unusable(kernel) -> str | None:
+    """Why vng cannot boot this kernel with the host's root (None: it can). vng shares the root
+    by virtiofs (a virtiofsd on the host and CONFIG_VIRTIO_FS) or 9p (CONFIG_NET_9P, 9P_FS)."""
+    if _built_in(kernel.config, "CONFIG_NET_9P", "CONFIG_NET_9P_VIRTIO", "CONFIG_9P_FS"):
+        return None
+    fsd = shutil.which("virtiofsd") or next((p for p in VIRTIOFSD if os.path.exists(p)), None)
+    if fsd and _built_in(kernel.config, "CONFIG_VIRTIO_FS"):
+        return None
+    if kernel.config is None:
+        return f"vng: cannot tell whether {kernel.label} has 9p (no .config beside it)"
+    return (f"vng: {kernel.label} has no 9p (CONFIG_NET_9P unset)"
+            + ("" if fsd else " and this machine has no virtiofsd") + ", so vng cannot share the root")
+
+
+def make_boot(kr, image: Path, log):
+    """A boot function for runner.kernel_run.run_cases that runs the remaining cases in vng."""
+    argv, env, desc = find()
+    check(argv, env)
+    log.write(f"### ubc-runner: backend {desc}\n")
+
+    def boot_fn(remaining, on_line):
+        on_line = kr._tee(on_line)
+        script = guest_script(kr.opts.build.resolve(), remaining, kr.opts.case_timeout)
+        cmd = run_cmd(argv, image, script, kr.accel, "1G", kr.outdir,
+                      "loglevel=5 oops=panic mitigations=off " + kr.opts.extra_append)
+        allow = kr.opts.allowance(kr.accel)
+        b = boot(cmd, env, allow + len(remaining) * (kr.opts.case_timeout + 5),
+                 max(allow, kr.opts.case_timeout + 30), on_line, log)
+        kr.runs.append(b)
+        return b
+    return boot_fn
 
 
 # What `--vng --config tinyconfig` leaves out of the options vng's configkernel asks for: what
