@@ -118,7 +118,7 @@ def configure(tree: Path, out: Path, base: str, log, extra: list[str] = ()) -> t
     if _make(tree, [f"O={out}", "olddefconfig"], log) != 0:
         return False, []
     stamp.write_text(key + "\n")
-    return True, missing_lines(cfg, extra)
+    return True, missing_lines(cfg)  # the fragment's lines only (extra: best effort)
 
 
 def first_error(log_path: Path) -> str:

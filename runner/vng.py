@@ -172,7 +172,7 @@ def run_cmd(argv: list[str], kernel: Path, script: str, accel: str, memory: str,
             rwdir: Path, append: str) -> list[str]:
     """vng running `script` in the guest, the boot console on (for panic text), stderr merged
     into stdout by the caller."""
-    cmd = argv + ["-r", str(kernel), "--verbose", "--memory", memory, "--cpus", "1",
+    cmd = argv + ["-r", str(kernel), "--skip-modules", "--verbose", "--memory", memory, "--cpus", "1",
                   "--rwdir", str(rwdir), "--append", append, "--exec", script]
     if accel != "kvm":
         cmd.insert(len(argv), "--disable-kvm")
