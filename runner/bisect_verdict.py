@@ -2,9 +2,9 @@
 with the one-line reason. Shared by the kernel-tree step and the packaged-kernel search.
 
 Raw results decide, not expected/: a bisect asks "does this case pass on this kernel".
-- bad: a case failed, crashed the kernel, hung (TIMEOUT), or the kernel panicked or hung
-  before the cases ran (it printed a console, so it was the kernel, not the host);
-- skip: every case that did not pass SKIPped (its probe proved the feature absent);
+- bad: a case failed, crashed the kernel (a panic while it ran) or hung (TIMEOUT);
+- skip: every case that did not pass SKIPped (its probe proved the feature absent), or the
+  kernel panicked, hung or reset before any case started (untestable, not this change);
 - infra: no console output at all, QEMU or vng failing on the host side, the kernel not
   resolvable, a case that never ran for a reason not the kernel's;
 - good: every case passed.
@@ -61,15 +61,18 @@ def judge(results: dict, cases: list[str], console_lines: int, error: str = "",
                                                                  if host_fault or error else ""), info)
     if host_fault:
         return StepVerdict(INFRA, host_fault, info)
+    # A kernel that dies before the cases start cannot say whether the behaviour is there:
+    # skip it (git bisect then never blames an unrelated boot failure for the case's change).
     if end_reason == "panic":
-        return StepVerdict(BAD, "the kernel panicked before the cases ran", info)
+        return StepVerdict(SKIP, "untestable: the kernel panicked before the cases ran", info)
     if end_reason == "timeout":
-        return StepVerdict(BAD, "the kernel hung before the cases ran", info)
+        return StepVerdict(SKIP, "untestable: the kernel hung before the cases ran", info)
     missing = [n for n in cases if n not in statuses or statuses[n] == Status.NOTRUN]
     if missing:
         if end_reason and end_reason.startswith("qemu exit 0"):
             # QEMU exits 0 when the guest resets or halts (-no-reboot): the kernel died early.
-            return StepVerdict(BAD, "the kernel stopped before the cases ran (reset or halt)", info)
+            return StepVerdict(SKIP, "untestable: the kernel stopped before the cases ran "
+                               "(reset or halt)", info)
         return StepVerdict(INFRA, f"{missing[0]} did not run: "
                            f"{info.get(missing[0]) or error or 'no result'}", info)
     skipped = [n for n, s in statuses.items() if s == Status.SKIP]

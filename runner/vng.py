@@ -159,7 +159,9 @@ def config_items(argv: list[str], env: dict[str, str], tree: Path) -> list[str]:
     items = [l.strip() for l in cp.stdout.splitlines() if l.startswith("CONFIG_")]
     if cp.returncode != 0 or not items:
         raise VngError(f"vng --kconfig --dry-run printed no options (exit {cp.returncode})")
-    return [l for l in items if not l.startswith(HEAVY)]
+    # vng's list assumes defconfig's menus; tinyconfig turns the virtio menu off, which
+    # would silently drop virtio-pci (and with it the 9p root: "no channels available").
+    return ["CONFIG_VIRTIO_MENU=y"] + [l for l in items if not l.startswith(HEAVY)]
 
 
 def build_cmd(argv: list[str], out: Path, fragment: Path) -> list[str]:
@@ -212,6 +214,14 @@ def fix_exit(b) -> None:
         b.end_reason, b.host_fault = None, None
         return
     if run.panicked:
+        root = next((l for l in b.console if "Unable to mount root fs" in l
+                     or "no channels available" in l), None)
+        if root and run.plan is None:
+            # vng's 9p root did not mount: the kernel lacks what vng needs, not the commit's doing
+            b.end_reason = "panic"
+            b.host_fault = (f"vng could not give the guest the host's root ({root.strip()[:120]}): "
+                            "this kernel lacks 9p or virtio-pci")
+            return
         b.end_reason, b.host_fault = "panic", None
         return
     if not b.console:

@@ -59,6 +59,13 @@ ok 1 {CASE} # SKIP IORING_OP_PROVIDE_BUFFERS absent: EINVAL
 [    0.400100] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs ]---
 """,
     "nothing": "",
+    "started": HEAD,
+    "booting": "[    0.000000] Linux version 6.12.107-fake\n",
+    "vngroot": """[    0.000000] Linux version 6.12.107-virtme
+[    1.098893] 9pnet_virtio: no channels available for device
+[    1.100386] VFS: Cannot open root device "" or unknown-block(0,0): error -2
+[    1.101258] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
+""",
 }
 
 
@@ -116,7 +123,7 @@ def one_line(cp, lines, verdict):
     ("fail", 1, "BAD", "Expected 0 (0) == res (-7)"),
     ("timeout", 1, "BAD", "timeout"),
     ("panic", 1, "BAD", "Kernel panic"),
-    ("bootpanic", 1, "BAD", "panicked before the cases ran"),
+    ("bootpanic", 125, "SKIP", "untestable: the kernel panicked before the cases ran"),
     ("skip", 125, "SKIP", "feature absent"),
 ])
 def test_step_verdicts(tmp_path, console, rc, verdict, why):
@@ -184,10 +191,19 @@ def test_usage_errors_are_128_never_bad(tmp_path):
 
 
 @needs_build
-def test_a_hung_vm_is_bad(tmp_path):
-    cp, lines = step(tmp_path, "--boot-allowance", "1", "--case-timeout", "1", qemu="hang")
+def test_a_vm_that_hangs_in_the_case_is_bad(tmp_path):
+    cp, lines = step(tmp_path, "--boot-allowance", "1", "--case-timeout", "1", console="started",
+                     qemu="replay-hang")
     assert cp.returncode == 1, cp.stdout + cp.stderr
     one_line(cp, lines, "BAD")
+
+
+@needs_build
+def test_a_kernel_that_hangs_before_the_cases_is_untestable_125(tmp_path):
+    cp, lines = step(tmp_path, "--boot-allowance", "1", "--case-timeout", "1", console="booting",
+                     qemu="replay-hang")
+    assert cp.returncode == 125, cp.stdout + cp.stderr
+    assert "untestable: the kernel hung before the cases ran" in one_line(cp, lines, "SKIP")[0]
 
 
 @needs_build
@@ -213,6 +229,7 @@ def test_an_interrupt_is_130(tmp_path, sig):
     ("fail", 1, "BAD"),
     ("panic", 1, "BAD"),        # 255 with panic text
     ("nothing", 128, None),     # 255 with no output at all: vng itself failed
+    ("vngroot", 128, None),     # 255, panic: vng's 9p root did not mount (the kernel lacks 9p)
 ])
 def test_vng_255_is_read_from_the_console(tmp_path, console, rc, verdict):
     cp, lines = step(tmp_path, "--vng", console=console, FAKE_VNG_RC=255,
@@ -220,8 +237,10 @@ def test_vng_255_is_read_from_the_console(tmp_path, console, rc, verdict):
     assert cp.returncode == rc, cp.stdout + cp.stderr
     if verdict:
         one_line(cp, lines, verdict)
-    else:
+    elif console == "nothing":
         assert "vng exit 255 with no output at all" in cp.stdout + cp.stderr
+    else:
+        assert "vng could not give the guest the host's root" in cp.stdout + cp.stderr
     args = (tmp_path / "vng.args").read_text()
     assert "--disable-kvm" in args and "--exec" in args  # --accel tcg: no KVM for vng either
 
@@ -249,7 +268,9 @@ def test_verdict_rules():
     assert j({CASE: _case("skip", "absent")}, [CASE], 10).kind == bv.SKIP
     assert j({}, [CASE], 0).kind == bv.INFRA
     assert j({CASE: _case("notrun")}, [CASE], 5, host_fault="QEMU exit 1").kind == bv.INFRA
-    assert j({CASE: _case("notrun")}, [CASE], 5, end_reason="qemu exit 0").kind == bv.BAD
+    assert j({CASE: _case("notrun")}, [CASE], 5, end_reason="qemu exit 0").kind == bv.SKIP
+    assert j({CASE: _case("notrun")}, [CASE], 5, end_reason="panic").kind == bv.SKIP
+    assert j({CASE: _case("crash")}, [CASE], 5, end_reason="panic").kind == bv.BAD
     assert j({CASE: _case("interrupted")}, [CASE], 5).kind == bv.INTERRUPTED
     # a failing case is bad even if the host then killed QEMU
     assert j({CASE: _case("fail")}, [CASE], 5, host_fault="QEMU killed").kind == bv.BAD
