@@ -153,7 +153,12 @@ def build_vng(tree: Path, out: Path, argv, env, log_path: Path, base: str) -> kb
     t0 = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
-        if base != "vng":
+        if base == "vng":
+            # vng keeps an existing .config: drop one that another base made
+            stamp = out / kbuild.STAMP
+            if not (stamp.exists() and stamp.read_text().strip() == kbuild.config_key("vng")):
+                (out / ".config").unlink(missing_ok=True)
+        else:
             extra = vng.config_items(argv, env, tree) if base == "tinyconfig" else []
             ok, _ = kbuild.configure(tree, out, base, log, extra)
             if not ok:
@@ -171,6 +176,8 @@ def build_vng(tree: Path, out: Path, argv, env, log_path: Path, base: str) -> kb
     image = out / "arch" / "x86" / "boot" / "bzImage"
     if rc != 0 or not image.is_file():
         return kbuild.BuildResult(False, secs, None, kbuild.first_error(log_path) or f"vng -b exit {rc}")
+    if base == "vng":
+        (out / kbuild.STAMP).write_text(kbuild.config_key("vng") + "\n")
     return kbuild.BuildResult(True, secs, image, "", kbuild.missing_lines(out / ".config"))
 
 

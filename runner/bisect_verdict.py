@@ -29,7 +29,9 @@ class StepVerdict:
 
     def flipped(self) -> "StepVerdict":
         """--bisect-fix: a pass is what git must call bad (the fix is there)."""
-        return StepVerdict(FLIP.get(self.kind, self.kind), self.why, self.cases)
+        note = {GOOD: "--bisect-fix: the fix is here: ", BAD: "--bisect-fix: not fixed yet: "}
+        return StepVerdict(FLIP.get(self.kind, self.kind), note.get(self.kind, "") + self.why,
+                           self.cases)
 
 
 def describe(c) -> str:

@@ -56,7 +56,7 @@ def build_dir(tree: Path, backend: str = "qemu") -> Path:
 
 def config_key(base: str, extra: list[str] = ()) -> str:
     h = hashlib.sha256(FRAGMENT.read_bytes())
-    h.update(b"\0" + (base.encode() if base == "tinyconfig" else Path(base).read_bytes()))
+    h.update(b"\0" + (base.encode() if base in ("tinyconfig", "vng") else Path(base).read_bytes()))
     for line in extra:
         h.update(b"\0" + line.encode())
     return h.hexdigest()[:16]
