@@ -73,6 +73,8 @@ def run_parser() -> Parser:
     k.add_argument("--accel", choices=("auto", "tcg", "kvm"),
                    default=os.environ.get("UBC_ACCEL", "auto"),
                    help="auto (KVM if a probe boot works, else TCG), tcg or kvm")
+    k.add_argument("--vng", action="store_true", help="boot bzImages and build trees in "
+                   "virtme-ng where it can (9p built in); others say so and use the built-in QEMU")
     k.add_argument("-j", "--jobs", type=positive_int, default=1, metavar="N",
                    help="boot N kernels in parallel")
     k.add_argument("--case-timeout", type=positive_int, metavar="S",
@@ -113,7 +115,7 @@ def cmd_run(argv: list[str]) -> int:
     writable_dir(results, "the results folder")
     build(a, cases)
     from . import plugin  # imports pytest: only when a run really starts
-    opts = Options(build=Path(a.build).resolve(), accel=a.accel,
+    opts = Options(build=Path(a.build).resolve(), accel=a.accel, vng=a.vng,
                    extra_binaries=[Path(p).resolve() for p in a.extra_binary])
     if a.case_timeout:
         opts.case_timeout = a.case_timeout

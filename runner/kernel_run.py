@@ -39,6 +39,7 @@ class Options:
     max_boots: int = 0            # 0 = one per case + 1
     extra_append: str = ""
     extra_binaries: list[Path] = field(default_factory=list)  # test-only cases (crash tests)
+    vng: bool = False             # boot in virtme-ng where it can (runner/vng.py)
 
     def allowance(self, accel: str) -> float:
         if self.boot_allowance:
@@ -206,6 +207,17 @@ class KernelRun:
             return b
         return boot
 
+    def _vng_boot(self, qemu_boot, log):
+        """vng's boot where vng can run this kernel; else one line and the built-in QEMU."""
+        from . import vng
+        why = vng.unusable(self.kernel)
+        if why:
+            self.say(f"[{self.spec}] {why}: using the built-in QEMU backend")
+            log.write(f"### ubc-runner: {why}: using the built-in QEMU backend\n")
+            return qemu_boot
+        self.accel_why += "; backend vng"
+        return vng.make_boot(self, self.kernel.image, log)
+
     def run(self, on_case=None) -> "KernelRun":
         t0 = time.monotonic()
         self.outdir.mkdir(parents=True, exist_ok=True)
@@ -229,6 +241,8 @@ class KernelRun:
                     self.say(f"[{self.spec}] booting {self.kernel.label} ({self.accel}: "
                              f"{self.accel_why}) with {len(wanted)} cases")
                     boot = self._qemu_boot(image, initrd, order, log)
+                    if self.opts.vng:
+                        boot = self._vng_boot(boot, log)
                 self.results, pairs = run_cases(wanted, boot, self.opts.max_boots, on_case)
                 self.parsed = [r for _, r in pairs]
                 if self.never_ran and not self.error:
