@@ -14,6 +14,7 @@
 BUILD   ?= build
 CC      ?= gcc
 OBJCOPY ?= objcopy
+READELF ?= readelf
 CFLAGS  ?= -O2
 CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE
 PYTEST  ?= /usr/bin/python3 -m pytest
@@ -62,17 +63,18 @@ $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(BUILD)/deps.mk
 # The cases, linked into one static multi-call binary (one copy of glibc, liburing and the
 # helpers; under TCG the shared code is translated once per boot, not once per case).
 # Each case is compiled alone, its TEST_HARNESS_MAIN's main renamed ubc_main_<name>; then
-# every other global symbol of its object is made local (objcopy), because the harness
-# defines the same globals in every case (__active_test, __run_test, _fixture_global, the
-# fixtures' <name>_setup, ...): one case's symbols can never bind to another's.
+# scripts/multi-obj makes every other global symbol of its object local, because the
+# harness defines the same globals in every case (__active_test, __run_test,
+# _fixture_global, the fixtures' <name>_setup, ...), and moves its constructors out of
+# .init_array, so an exec runs only the chosen case's (the dispatcher calls them).
 # vpath finds cases/<group>/<name>.c for build/obj/<name>.o.
 vpath %.c $(sort $(dir $(CASE_SRCS)))
 CASE_OBJS := $(addprefix $(BUILD)/obj/,$(addsuffix .o,$(CASES)))
 MULTI     := $(BUILD)/multi/ubc-cases
-$(BUILD)/obj/%.o: %.c $(HARNESS_HDRS) $(BUILD)/deps.mk
+$(BUILD)/obj/%.o: %.c $(HARNESS_HDRS) $(BUILD)/deps.mk scripts/multi-obj
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Dmain=ubc_main_$* -c $< -o $@.tmp
-	$(OBJCOPY) --keep-global-symbol=ubc_main_$* $@.tmp $@ && rm -f $@.tmp
+	scripts/multi-obj $(OBJCOPY) $(READELF) $* $@.tmp $@ && rm -f $@.tmp
 
 # The dispatcher's table (UBC_CASE(name) per case), rewritten only when the set of cases
 # changes, so adding or removing a case recompiles the dispatcher and nothing else.
