@@ -1,6 +1,7 @@
 """The multi-call binary make builds (build/multi/ubc-cases, harness/multi/main.c): every case
 in it once, build/bin/<name> a symlink to it, the case chosen by the basename of argv[0]."""
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -59,3 +60,17 @@ def test_a_case_object_exports_only_its_main():
         elif line.strip():
             exported.setdefault(current, []).append(line.split()[-1])
     assert exported == {c: [f"ubc_main_{c}"] for c in CASES}
+
+
+@pytest.mark.skipif(not shutil.which("readelf"), reason="readelf (binutils) not installed")
+def test_only_the_chosen_case_constructors_run_at_start():
+    """The harness's TEST_F constructors mmap a page each: glibc must not run all cases'
+    at every exec. scripts/multi-obj moved them to ubc_init_<name>_<k> (the dispatcher runs
+    the chosen case's); .init_array keeps only glibc's and the helpers' own."""
+    out = subprocess.run(["readelf", "-SW", str(MULTI)], capture_output=True, text=True, check=True).stdout
+    sizes = {m.group(1): int(m.group(2), 16) for m in re.finditer(
+        r"^\s*\[\s*\d+\]\s+(\S+)\s+[A-Z_]+\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)", out, re.M)}
+    assert sizes.get(".init_array", 0) // 8 < 8
+    assert not any(s.startswith((".fini_array.", ".ctors", ".dtors")) for s in sizes)
+    with_init = {s.rsplit("_", 1)[0][len("ubc_init_"):] for s in sizes if s.startswith("ubc_init_")}
+    assert with_init == set(CASES)      # every case registers its tests in a constructor
