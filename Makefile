@@ -1,5 +1,7 @@
 # uring-buffer-conformance: static KTAP case binaries, and the project's own checks.
-#   make            build every case under build/bin/ (fetches pinned deps once, see deps.conf)
+#   make            build every case (fetches pinned deps once, see deps.conf): one static
+#                   multi-call binary build/multi/ubc-cases holding them all, and
+#                   build/bin/<name> a symlink to it per case (it runs the case its name says)
 #   make check      set up (scripts/setup), build, test the helpers, run the fast mutants,
 #                   run the suite on this kernel, run the runner's tests
 #   make setup      install what a fresh Debian machine lacks (root), or say what to run
@@ -11,6 +13,8 @@
 
 BUILD   ?= build
 CC      ?= gcc
+OBJCOPY ?= objcopy
+READELF ?= readelf
 CFLAGS  ?= -O2
 CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE
 PYTEST  ?= /usr/bin/python3 -m pytest
@@ -26,6 +30,11 @@ HARNESS_OBJS := $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 # Binary names are flat, so two groups must not define the same case name.
 ifneq ($(words $(CASES)),$(words $(sort $(CASES))))
 $(error two files under cases/ share a name: $(sort $(foreach c,$(CASES),$(if $(filter-out 1,$(words $(filter $(c),$(CASES)))),$(c)))))
+endif
+# A case's name is part of a C identifier (its main is ubc_main_<name>).
+BAD_NAMES := $(shell printf '%s\n' $(CASES) | grep -v '^[A-Za-z0-9_]*$$')
+ifneq ($(BAD_NAMES),)
+$(error case names must be letters, digits and _ only: $(BAD_NAMES))
 endif
 
 all: $(BINS) $(BUILD)/versions.txt $(BUILD)/bin/run-cases.sh
@@ -51,11 +60,43 @@ $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(BUILD)/deps.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -c $< -o $@
 
-# vpath finds cases/<group>/<name>.c for build/bin/<name>.
+# The cases, linked into one static multi-call binary (one copy of glibc, liburing and the
+# helpers; under TCG the shared code is translated once per boot, not once per case).
+# Each case is compiled alone, its TEST_HARNESS_MAIN's main renamed ubc_main_<name>; then
+# scripts/multi-obj makes every other global symbol of its object local, because the
+# harness defines the same globals in every case (__active_test, __run_test,
+# _fixture_global, the fixtures' <name>_setup, ...), and moves its constructors out of
+# .init_array, so an exec runs only the chosen case's (the dispatcher calls them).
+# vpath finds cases/<group>/<name>.c for build/obj/<name>.o.
 vpath %.c $(sort $(dir $(CASE_SRCS)))
-$(BUILD)/bin/%: %.c $(HARNESS_OBJS) $(HARNESS_HDRS) $(BUILD)/deps.mk
+CASE_OBJS := $(addprefix $(BUILD)/obj/,$(addsuffix .o,$(CASES)))
+MULTI     := $(BUILD)/multi/ubc-cases
+$(BUILD)/obj/%.o: %.c $(HARNESS_HDRS) $(BUILD)/deps.mk scripts/multi-obj
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEP_CFLAGS) -static $< $(HARNESS_OBJS) $(URING_LIB) -o $@
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Dmain=ubc_main_$* -c $< -o $@.tmp
+	scripts/multi-obj $(OBJCOPY) $(READELF) $* $@.tmp $@ && rm -f $@.tmp
+
+# The dispatcher's table (UBC_CASE(name) per case), rewritten only when the set of cases
+# changes, so adding or removing a case recompiles the dispatcher and nothing else.
+$(BUILD)/multi/cases.inc: FORCE
+	@mkdir -p $(@D)
+	@printf 'UBC_CASE(%s)\n' $(sort $(CASES)) > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/multi/main.o: harness/multi/main.c $(BUILD)/multi/cases.inc
+	$(CC) $(CFLAGS) -I$(BUILD)/multi -c $< -o $@
+# Linking also drops build/bin symlinks of cases that no longer exist.
+$(MULTI): $(BUILD)/multi/main.o $(CASE_OBJS) $(HARNESS_OBJS) $(BUILD)/deps.mk
+	$(CC) $(CFLAGS) -static $(BUILD)/multi/main.o $(CASE_OBJS) $(HARNESS_OBJS) $(URING_LIB) -o $@
+	@for l in $(BUILD)/bin/*; do \
+		[ -L "$$l" ] || continue; \
+		case " $(CASES) " in *" $${l##*/} "*) ;; *) rm -f "$$l" ;; esac; \
+	done
+# build/bin/<name>: what every consumer runs (run-cases.sh, the runner, mutate, bench).
+# Order-only on the binary, so a relink does not remake 114 symlinks; remade when the set of
+# cases changes, and in place of a per-case binary of an older build (older than cases.inc).
+$(BINS): $(BUILD)/bin/%: $(BUILD)/multi/cases.inc | $(MULTI)
+	@mkdir -p $(@D)
+	@ln -sfn ../multi/ubc-cases $@
 
 # The helpers' own tests: one binary per harness/tests/*.c, linked like a case.
 HTEST_SRCS := $(sort $(wildcard harness/tests/*.c))
@@ -97,5 +138,7 @@ bench: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all bench check clean setup harness-test mutate mutate-fast
+FORCE:
+
+.PHONY: all bench check clean setup harness-test mutate mutate-fast FORCE
 .SECONDARY:

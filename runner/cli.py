@@ -116,7 +116,7 @@ def cmd_run(argv: list[str]) -> int:
     build(a, cases)
     from . import plugin  # imports pytest: only when a run really starts
     opts = Options(build=Path(a.build).resolve(), accel=a.accel, vng=a.vng,
-                   extra_binaries=[Path(p).resolve() for p in a.extra_binary])
+                   extra_binaries=[Path(os.path.abspath(p)) for p in a.extra_binary])
     if a.case_timeout:
         opts.case_timeout = a.case_timeout
     plan = plugin.RunPlan(specs, cases, opts, results, jobs=a.jobs, raw=a.raw)

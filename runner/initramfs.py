@@ -2,7 +2,9 @@
 
 Contents: /bin/busybox (static, Debian's busybox-static) with /bin/sh, /init (runner/guest/init),
 /ubc/bin/<case binaries> + run-cases.sh, /ubc/cases (their order), /ubc/versions.txt (banner
-lines), and empty mount points.
+lines), and empty mount points. A case binary that is a symlink (build/bin/<name> ->
+../multi/ubc-cases, the multi-call binary that runs the case its name says) stays a symlink:
+its target is stored once, as /ubc/multi/<target's name>, and /ubc/bin/<name> points there.
 """
 from __future__ import annotations
 
@@ -162,13 +164,39 @@ def _fetch_busybox(tmp: Path) -> str:
         return f"busybox from {sysbb} (sha256 {sha256(sysbb)[:16]})"
 
 
+def layout(binaries: list[Path]) -> tuple[list[tuple[str, Path | str]], list[tuple[str, Path]]]:
+    """Where the binaries go: ([(name in /ubc/bin, its file, or for a symlink the link's
+    target)], [(name in /ubc/multi, file)]). A symlink's target file is stored once however
+    many binaries point to it (the multi-call binary: one copy of glibc and liburing for
+    every case, and the case still sees its own name in argv[0]); two different targets
+    with one name get distinct names."""
+    bins: list[tuple[str, Path | str]] = []
+    multi: dict[Path, str] = {}
+    for b in binaries:
+        if not b.is_symlink():
+            bins.append((b.name, b))
+            continue
+        real = b.resolve()
+        if real not in multi:
+            taken = set(multi.values())
+            name, n = real.name, 1
+            while name in taken:
+                n += 1
+                name = f"{real.name}.{n}"
+            multi[real] = name
+        bins.append((b.name, f"../multi/{multi[real]}"))
+    return bins, [(name, real) for real, name in multi.items()]
+
+
 def build(out: Path, binaries: list[Path], run_cases: Path, versions: list[str],
           busybox_path: Path, init: Path = GUEST_INIT) -> Path:
-    """Write the initramfs to `out`. Every binary goes to /ubc/bin/<basename>; /ubc/cases
-    lists them in run order (the guest's ubc.only= ranges index it)."""
+    """Write the initramfs to `out`. Every binary goes to /ubc/bin/<basename> (a symlink
+    there for one that is a symlink, see layout); /ubc/cases lists them in run order (the
+    guest's ubc.only= ranges index it)."""
+    bins, multi = layout(binaries)
     with open(out, "wb") as f:
         w = CpioWriter(f)
-        for d in ("bin", "dev", "proc", "sys", "tmp", "ubc", "ubc/bin"):
+        for d in ("bin", "dev", "proc", "sys", "tmp", "ubc", "ubc/bin", "ubc/multi"):
             w.dir(d)
         w.file("bin/busybox", busybox_path.read_bytes())
         w.symlink("bin/sh", "busybox")
@@ -176,8 +204,13 @@ def build(out: Path, binaries: list[Path], run_cases: Path, versions: list[str],
         w.file("ubc/bin/run-cases.sh", run_cases.read_bytes())
         w.file("ubc/versions.txt", "".join(v + "\n" for v in versions).encode(), 0o644)
         w.file("ubc/cases", "".join(b.name + "\n" for b in binaries).encode(), 0o644)
-        for b in binaries:
-            w.file(f"ubc/bin/{b.name}", b.read_bytes())
+        for name, real in multi:
+            w.file(f"ubc/multi/{name}", real.read_bytes())
+        for name, what in bins:
+            if isinstance(what, str):
+                w.symlink(f"ubc/bin/{name}", what)
+            else:
+                w.file(f"ubc/bin/{name}", what.read_bytes())
         w.trailer()
     return out
 
@@ -224,9 +257,16 @@ class Initramfs:
         self.order = [b.name for b in bins]
         run_cases = self.opts.build / "bin" / "run-cases.sh"
         versions = versions_lines(self.opts.build, [self.busybox])
+        # What goes in, as build writes it: a symlink by its target's name, each target once.
         h = hashlib.sha256()
-        for p in [GUEST_INIT, run_cases, bb, *bins]:
+        for p in [GUEST_INIT, run_cases, bb]:
             h.update(p.name.encode() + b"\0" + p.read_bytes())
+        links, multi = layout(bins)
+        for name, real in multi:
+            h.update(b"multi/" + name.encode() + b"\0" + real.read_bytes())
+        for name, what in links:
+            h.update(name.encode() + b"\0" + (b"-> " + what.encode() if isinstance(what, str)
+                                               else what.read_bytes()))
         h.update("\n".join(versions).encode())
         d = cache_dir() / "initramfs"
         out = d / f"{h.hexdigest()[:24]}.cpio"

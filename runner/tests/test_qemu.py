@@ -190,12 +190,77 @@ def test_build_puts_cases_busybox_and_init_in_place(tmp_path):
         assert stat.S_ISDIR(ent[d][0])
 
 
+def multi_build(tmp_path, names=("b_case", "a_case"), body=b"\x7fELFmulti"):
+    """A build folder like make's: build/multi/ubc-cases and build/bin/<name> symlinks to it."""
+    b = tmp_path / "build"
+    (b / "multi").mkdir(parents=True, exist_ok=True)
+    (b / "bin").mkdir(exist_ok=True)
+    (b / "multi" / "ubc-cases").write_bytes(body)
+    for n in names:
+        if not (b / "bin" / n).is_symlink():
+            (b / "bin" / n).symlink_to("../multi/ubc-cases")
+    return b
+
+
+def test_build_stores_a_multi_call_binary_once(tmp_path):
+    b = multi_build(tmp_path)
+    solo = tmp_path / "crash_sysrq"
+    solo.write_bytes(b"#!/bin/sh\n")
+    other = tmp_path / "elsewhere" / "ubc-cases"          # a second target with the same name
+    other.parent.mkdir()
+    other.write_bytes(b"OTHER")
+    (tmp_path / "c_case").symlink_to(other)
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"BUSYBOX")
+    bins = [b / "bin" / "b_case", b / "bin" / "a_case", solo, tmp_path / "c_case"]
+    out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "scripts" / "run-cases.sh", [], bb)
+    ents = initramfs.parse_cpio(out.read_bytes())
+    ent = {n: (m, d) for n, m, d in ents}
+    assert [n for n, _, d in ents if d == b"\x7fELFmulti"] == ["ubc/multi/ubc-cases"]
+    assert ent["ubc/multi/ubc-cases"][0] & 0o111 and stat.S_ISREG(ent["ubc/multi/ubc-cases"][0])
+    for n in ("a_case", "b_case"):
+        assert stat.S_ISLNK(ent[f"ubc/bin/{n}"][0]) and ent[f"ubc/bin/{n}"][1] == b"../multi/ubc-cases"
+    assert ent["ubc/bin/c_case"][1] == b"../multi/ubc-cases.2" and ent["ubc/multi/ubc-cases.2"][1] == b"OTHER"
+    assert stat.S_ISREG(ent["ubc/bin/crash_sysrq"][0]) and ent["ubc/bin/crash_sysrq"][1] == b"#!/bin/sh\n"
+    assert ent["ubc/cases"][1] == b"b_case\na_case\ncrash_sysrq\nc_case\n"
+    if shutil.which("cpio"):   # what the kernel unpacks: the links resolve to the one file
+        x = tmp_path / "x"
+        x.mkdir()
+        subprocess.run(["cpio", "-id", "--quiet"], stdin=open(out, "rb"), cwd=x, check=True)
+        assert (x / "ubc/bin/a_case").read_bytes() == b"\x7fELFmulti"
+        assert os.readlink(x / "ubc/bin/a_case") == "../multi/ubc-cases"
+
+
+def test_initramfs_name_follows_the_multi_call_binary(tmp_path, monkeypatch):
+    """The cached initramfs is named by a hash of what goes in: a change to any case (the
+    multi-call binary) or to the set of cases gives a new one; nothing changed, the same."""
+    from runner.kernel_run import Options
+    monkeypatch.setenv("UBC_CACHE", str(tmp_path / "cache"))
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"BUSYBOX")
+    monkeypatch.setattr(initramfs, "busybox", lambda: (bb, "busybox test"))
+    b = multi_build(tmp_path)
+    shutil.copy(TOP / "scripts" / "run-cases.sh", b / "bin" / "run-cases.sh")
+
+    def image(cases=("a_case", "b_case")):
+        return initramfs.Initramfs(Options(build=b), list(cases)).get()
+    first = image()
+    assert image() == first
+    multi_build(tmp_path, body=b"\x7fELFmulti, one case changed")
+    second = image()
+    assert second != first
+    multi_build(tmp_path, names=("a_case", "b_case", "c_case"), body=b"\x7fELFmulti, one case changed")
+    assert image(("a_case", "b_case", "c_case")) not in (first, second)
+    assert len([n for n, _, d in initramfs.parse_cpio(second.read_bytes())
+                if d == b"\x7fELFmulti, one case changed"]) == 1
+
+
 def test_static_elf_check():
     assert not initramfs.is_static(Path(sys.executable).resolve())
     static = TOP / "build" / "bin"
     cases = [p for p in static.iterdir() if p.name != "run-cases.sh"] if static.is_dir() else []
     if cases:
-        assert initramfs.is_static(cases[0])
+        assert initramfs.is_static(cases[0])     # through the symlink to build/multi/ubc-cases
 
 
 def run_init_selection(tmp_path, cmdline: str) -> list[str]:
