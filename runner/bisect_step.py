@@ -27,7 +27,7 @@ from .bisect_verdict import EXIT, INFRA, INTERRUPTED, LABEL, SKIP, StepVerdict, 
 from .cache import CacheError
 from .kernel_run import KernelRun, Options
 from .initramfs import Initramfs
-from .preflight import UsageError, select_cases
+from .preflight import NotRun, UsageError, build, select_cases
 
 TOP = Path(__file__).resolve().parents[1]
 PROG = "run_tests.sh --bisect-step"
@@ -67,13 +67,12 @@ def commit_of(tree: Path) -> str:
         return "no-git"
 
 
-def build_suite(a) -> None:
-    if a.no_build:
-        return
-    cp = subprocess.run(["make", "-s", "-C", str(TOP), f"BUILD={a.build}", "all"],
-                        stdout=sys.stderr, stderr=sys.stderr)
-    if cp.returncode != 0:
-        raise Infra(f"the suite's cases do not build (make exit {cp.returncode})")
+def build_suite(a, cases: list[str]) -> None:
+    """The suite's own build (preflight.build); its failure stops the bisect (128)."""
+    try:
+        build(a, cases)
+    except NotRun as e:
+        raise Infra(str(e)) from None
 
 
 def step_dir(tree: Path, commit: str) -> Path:
@@ -122,7 +121,7 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
     backend = "vng" if a.vng else "qemu"
     out = Path(a.build_dir).resolve() if a.build_dir else kbuild.build_dir(tree, backend)
     d = step_dir(tree, commit)
-    build_suite(a)
+    build_suite(a, cases)
     opts = Options(build=Path(a.build).resolve(), accel=a.accel, max_boots=1,
                    boot_allowance=a.boot_allowance, vng=a.vng)
     if a.case_timeout:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import fake_bzimage
 
 from runner import bisect_verdict as bv
 from runner.console_run import CaseResult, SubResult
@@ -67,16 +68,6 @@ ok 1 {CASE} # SKIP IORING_OP_PROVIDE_BUFFERS absent: EINVAL
 [    1.101258] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
 """,
 }
-
-
-def fake_bzimage(path: Path) -> Path:
-    """The smallest file that passes as a whole bzImage: boot header, empty payload."""
-    data = bytearray(4096)
-    data[0x1F1] = 4
-    data[0x202:0x206] = b"HdrS"
-    data[0x248:0x250] = (0).to_bytes(4, "little") + (16).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
-    return path
 
 
 def env_for(tmp_path, console="pass", qemu="replay", **extra):

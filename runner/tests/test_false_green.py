@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import fake_bzimage
 
 TOP = Path(__file__).resolve().parents[2]
 FAKE_QEMU = Path(__file__).resolve().parent / "fake" / "qemu"
@@ -21,16 +22,6 @@ def runner(*args, env=None, timeout=120, **kw):
     e = dict(os.environ, **(env or {}))
     return subprocess.run([sys.executable, "-m", "runner", *args], cwd=TOP, capture_output=True,
                           text=True, timeout=timeout, env=e, **kw)
-
-
-def fake_bzimage(path: Path) -> Path:
-    """The smallest file that passes as a whole bzImage: boot header, empty payload."""
-    data = bytearray(4096)
-    data[0x1F1] = 4
-    data[0x202:0x206] = b"HdrS"
-    data[0x248:0x250] = (0).to_bytes(4, "little") + (16).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
-    return path
 
 
 def fake_run(tmp_path, mode, *extra, **kw):
