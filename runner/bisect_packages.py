@@ -27,16 +27,11 @@ from . import kernels, qemu
 from .bisect_verdict import BAD, GOOD, INFRA, INTERRUPTED, LABEL, StepVerdict, judge_kernel_run
 from .initramfs import Initramfs
 from .kernel_run import KernelRun, Options, safe_name
-from .preflight import NotRun, Packages, UsageError, build, select_cases, writable_dir
+from .preflight import NotRun, Packages, Parser, UsageError, build, select_cases, writable_dir
 from .status import EXIT_INTERRUPTED, EXIT_NOT_RUN, EXIT_OK
 
 TOP = Path(__file__).resolve().parents[1]
 PROG = "run_tests.sh --bisect-packages"
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(f"{message} (see --bisect-packages --help)")
 
 
 def parser() -> Parser:

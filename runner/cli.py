@@ -22,7 +22,8 @@ from pathlib import Path
 
 from . import gate, kernels, ktap, qemu
 from .kernel_run import DEFAULT_CASE_TIMEOUT, Options
-from .preflight import NotRun, Packages, UsageError, build, check_run, select_cases, writable_dir
+from .preflight import (NotRun, Packages, Parser, UsageError, build, check_run, select_cases,
+                        writable_dir)
 from .status import EXIT_INTERRUPTED, EXIT_NOT_RUN, EXIT_OK, EXIT_USAGE
 
 TOP = Path(__file__).resolve().parents[1]
@@ -45,13 +46,6 @@ def positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
     return v
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line, exit status 2."""
-
-    def error(self, message: str):
-        raise UsageError(f"{message} (see --help)")
 
 
 def run_parser() -> Parser:

@@ -4,6 +4,7 @@ then the build. Bad input is a UsageError (exit 2), what is not the user's a Not
 """
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import os
 import subprocess
@@ -19,6 +20,14 @@ TOP = Path(__file__).resolve().parents[1]
 
 class UsageError(Exception):
     """Bad arguments or input: one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (UsageError: exit status 2), naming the
+    command's own --help."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 class NotRun(Exception):

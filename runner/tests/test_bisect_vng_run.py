@@ -13,12 +13,17 @@ def run(tmp_path, img, **extra):
                           capture_output=True, text=True, timeout=120, env=e)
 
 
-@needs_build
-def test_a_kernel_without_9p_falls_back_to_qemu_in_one_line(tmp_path):
+def kernel_image(tmp_path, config: str) -> Path:
+    """A fake built tree: its bzImage, and the .config vng's 9p check reads beside it."""
     tree = tmp_path / "tree"
     (tree / "arch/x86/boot").mkdir(parents=True)
-    img = fake_bzimage(tree / "arch/x86/boot/bzImage")
-    (tree / ".config").write_text("CONFIG_IO_URING=y\n# CONFIG_NET_9P is not set\n")
+    (tree / ".config").write_text(config)
+    return fake_bzimage(tree / "arch/x86/boot/bzImage")
+
+
+@needs_build
+def test_a_kernel_without_9p_falls_back_to_qemu_in_one_line(tmp_path):
+    img = kernel_image(tmp_path, "CONFIG_IO_URING=y\n# CONFIG_NET_9P is not set\n")
     cp = run(tmp_path, img)
     out = cp.stdout + cp.stderr
     assert cp.returncode == 0, out
@@ -28,10 +33,7 @@ def test_a_kernel_without_9p_falls_back_to_qemu_in_one_line(tmp_path):
 
 @needs_build
 def test_a_kernel_with_9p_runs_in_vng_and_255_after_done_is_success(tmp_path):
-    tree = tmp_path / "tree"
-    (tree / "arch/x86/boot").mkdir(parents=True)
-    img = fake_bzimage(tree / "arch/x86/boot/bzImage")
-    (tree / ".config").write_text("CONFIG_NET_9P=y\nCONFIG_NET_9P_VIRTIO=y\nCONFIG_9P_FS=y\n")
+    img = kernel_image(tmp_path, "CONFIG_NET_9P=y\nCONFIG_NET_9P_VIRTIO=y\nCONFIG_9P_FS=y\n")
     cp = run(tmp_path, img, FAKE_VNG_RC=255)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     args = (tmp_path / "vng.args").read_text()
