@@ -116,7 +116,7 @@ mutate: all $(HTESTS)
 mutate-fast: all $(HTESTS)
 	$(MUTATE) --build $(BUILD) --fast
 
-$(BUILD)/bin/run-cases.sh: scripts/run-cases.sh
+$(BUILD)/bin/run-cases.sh: runner/guest/run-cases.sh
 	@mkdir -p $(@D)
 	cp $< $@
 
@@ -127,7 +127,7 @@ check:
 	scripts/setup
 	$(MAKE) --no-print-directory all harness-test mutate-fast
 	./run_tests.sh
-	$(PYTEST) -q runner/tests
+	$(PYTEST) -q runner
 
 setup:
 	scripts/setup

@@ -12,6 +12,7 @@ could not run what was asked, 130 interrupted (runner/status.py).
 """
 from __future__ import annotations
 
+from runner.core.paths import TOP
 import argparse
 import datetime as dt
 import json
@@ -20,13 +21,15 @@ import signal
 import sys
 from pathlib import Path
 
-from . import gate, kernels, ktap, qemu
-from .kernel_run import DEFAULT_CASE_TIMEOUT, Options
-from .preflight import (NotRun, Packages, Parser, UsageError, build, check_run, select_cases,
+from runner.judge import gate
+from runner.kernel import resolve as kernels
+from runner import ktap
+from runner.kernel import qemu
+from runner.run.kernel_run import DEFAULT_CASE_TIMEOUT, Options
+from runner.run.preflight import (NotRun, Packages, Parser, UsageError, build, check_run, select_cases,
                         writable_dir)
-from .status import EXIT_INTERRUPTED, EXIT_NOT_RUN, EXIT_OK, EXIT_USAGE
+from runner.core.status import EXIT_INTERRUPTED, EXIT_NOT_RUN, EXIT_OK, EXIT_USAGE
 
-TOP = Path(__file__).resolve().parents[1]
 PROG = "run_tests.sh"
 SUBCOMMANDS = ("run", "list-kernels", "judge", "gate", "report", "bisect-step", "bisect-packages")
 
@@ -164,8 +167,9 @@ def after_run(a, specs: list[str], summary: Path, rc: int) -> int:
 # -- judge: saved logs and summaries -------------------------------------------------------------
 
 def cmd_judge(argv: list[str]) -> int:
-    from . import expected, results
-    from .verdict import judge
+    from runner.judge import expected
+    from runner.report import summary as results
+    from runner.judge.verdict import judge
     ap = Parser(prog=f"{PROG} judge", description="judge saved console/KTAP logs or summary.json "
                 "files against expected/; exit 1 on a regression, 3 on a cut log")
     ap.add_argument("files", nargs="+")
@@ -200,7 +204,7 @@ def cmd_judge(argv: list[str]) -> int:
 def _judge_input(path: Path, label: str | None):
     """[(label, release, proc_version, [CaseResult], complete, why not, never ran)] of a file, or
     UsageError when it is neither a summary.json nor a KTAP log."""
-    from . import results
+    from runner.report import summary as results
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -254,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         if sub == "gate":
             return gate.main(argv)
         if sub == "report":
-            from . import report
+            from runner.report import markdown as report
             return report.main(argv)
         from . import bisect  # bisect-step, bisect-packages
         return bisect.main([sub, *argv])

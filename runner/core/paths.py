@@ -1,0 +1,8 @@
+"""Where the suite's own files are: the project root, the guest half of the console protocol
+(runner/guest: the initramfs's init and run-cases.sh), expected/."""
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+GUEST = TOP / "runner" / "guest"
+RUN_CASES = GUEST / "run-cases.sh"
+EXPECTED = TOP / "expected"

@@ -1,0 +1,347 @@
+"""Run the cases on one kernel: resolve it, boot it, read the console as it arrives, boot
+again after a crash, and keep the console log and KTAP in the results folder.
+
+`run_cases()` is the crash-resume core (it takes any boot function, so the tests drive it
+with recorded consoles); `KernelRun` does it for a real kernel in QEMU or on the host.
+"""
+from __future__ import annotations
+
+from runner.core.paths import RUN_CASES, TOP
+import os
+import platform
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from runner.kernel import host
+from runner.kernel import resolve as kernels
+from runner import ktap
+from runner.kernel import qemu
+from runner.kernel.cache import CacheError, cache_dir
+from runner.kernel.initramfs import Initramfs
+from runner.report.summary import case_dict
+from runner.core.status import Status
+
+# Seconds per case binary: runner/guest/run-cases.sh's default, read from it (one place).
+DEFAULT_CASE_TIMEOUT = int(re.search(r"UBC_CASE_TIMEOUT:-(\d+)",
+                                     RUN_CASES.read_text()).group(1))
+
+
+@dataclass
+class Options:
+    build: Path = TOP / "build"
+    case_timeout: int = int(os.environ.get("UBC_CASE_TIMEOUT", DEFAULT_CASE_TIMEOUT))
+    accel: str = "auto"           # auto | tcg | kvm
+    machine: str = "pc"
+    memory: str = ""              # "" = 512M, more for a big initramfs (see guest_memory)
+    smp: int = 1
+    boot_allowance: float = 0.0   # seconds for boot + teardown; 0 = by accelerator
+    max_boots: int = 0            # 0 = one per case + 1
+    extra_append: str = ""
+    extra_binaries: list[Path] = field(default_factory=list)  # test-only cases (crash tests)
+    vng: bool = False             # boot in virtme-ng where it can (runner/vng.py)
+
+    def allowance(self, accel: str) -> float:
+        if self.boot_allowance:
+            return self.boot_allowance
+        return {"tcg": 120.0, "kvm": 30.0}.get(accel, 30.0)
+
+
+# -- crash resume ------------------------------------------------------------------------------
+
+BootFn = Callable[[list[str], Callable[[str], None]], "qemu.Boot"]
+
+
+def ranges(indexes: list[int]) -> str:
+    """[3,4,5,9] -> '3-5,9' (keeps the kernel command line short for many cases)."""
+    out, i = [], 0
+    while i < len(indexes):
+        j = i
+        while j + 1 < len(indexes) and indexes[j + 1] == indexes[j] + 1:
+            j += 1
+        out.append(str(indexes[i]) if i == j else f"{indexes[i]}-{indexes[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def _unfinished(c: ktap.CaseResult | None) -> bool:
+    """No result line of its own: it was running, or had not started."""
+    return c is None or (c.ktap_status is None and c.status in (Status.CRASH, Status.NOTRUN))
+
+
+def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
+              on_case: Callable[[ktap.CaseResult], None] | None = None):
+    """Boot with `cases`; the cases a crash kept from starting get a new boot with only them.
+    Stops when everything has a result, a boot starts no case at all (the kernel cannot run
+    the cases: they stay 'notrun', never passed), the boot was stopped from the host side
+    (interrupted: 'interrupted'; QEMU killed or failing: 'notrun') or after max_boots.
+    Returns (results by case in `cases` order, [(Boot, ConsoleRun), ...])."""
+    max_boots = max_boots or len(cases) + 1
+    results: dict[str, ktap.CaseResult] = {}
+    runs = []
+    remaining = list(cases)
+    while remaining:
+        parser = ktap.ConsoleParser()
+
+        def on_line(line: str, parser=parser):
+            for c in parser.feed(line):
+                if on_case:
+                    on_case(c)
+
+        b = boot(remaining, on_line)
+        run = parser.finish(remaining, b.end_reason)
+        runs.append((b, run))
+        if b.host_fault:
+            # Not the kernel's doing: what finished stands, the rest did not run.
+            status = Status.INTERRUPTED if b.end_reason == "interrupted" else Status.NOTRUN
+            for name in remaining:
+                c = run.cases.get(name)
+                if _unfinished(c):
+                    c = c or ktap.CaseResult(name)
+                    c.status, c.reason = status, b.host_fault
+                results[name] = c
+            break
+        for name in remaining:
+            c = run.cases.get(name)
+            if c is not None and c.status != Status.NOTRUN:
+                results[name] = c
+        # A case the run reported but the plan did not ask for is kept too (never dropped).
+        for name, c in run.cases.items():
+            if name not in cases and c.status != Status.NOTRUN:
+                results.setdefault(name, c)
+        left = [n for n in remaining if n not in results]
+        if b.end_reason is None and left:
+            # The guest said it was done but some cases are missing: a crash, not a pass.
+            for n in left:
+                results[n] = ktap.CaseResult(n, Status.CRASH.value, "missing from a run that ended normally")
+            left = []
+        progress = len(left) < len(remaining)
+        if left and (not progress or len(runs) >= max_boots):
+            why = "no case started in the last boot" if not progress else f"gave up after {len(runs)} boots"
+            for n in left:
+                c = run.cases.get(n) or ktap.CaseResult(n, Status.NOTRUN.value)
+                c.status = Status.NOTRUN.value
+                c.reason = f"{c.reason or 'never started'}; {why} ({b.end_reason or 'ended'})"
+                results[n] = c
+            left = []
+        remaining = left
+    ordered = {n: results[n] for n in cases if n in results}
+    ordered.update({n: c for n, c in results.items() if n not in ordered})
+    return ordered, runs
+
+
+# -- one kernel --------------------------------------------------------------------------------
+
+def guest_memory(initrd: Path) -> str:
+    """The initramfs lives in RAM twice while it is unpacked: leave room for the cases."""
+    mb = initrd.stat().st_size >> 20
+    return f"{max(512, 256 + 3 * mb)}M"
+
+
+def safe_name(kernel_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+_-]+", "_", kernel_id.strip("/")) or "kernel"
+
+
+class KernelRun:
+    """Everything about one requested kernel: resolution, boots, results."""
+
+    def __init__(self, spec: str, cases: list[str], opts: Options, outdir: Path,
+                 rootfs: Initramfs | None, say: Callable[[str], None] = lambda s: None,
+                 echo: Callable[[str | None], None] | None = None):
+        """say: progress lines. echo: every console line as it arrives (None when a boot
+        starts), for live output."""
+        self.spec, self.cases, self.opts, self.outdir = spec, list(cases), opts, outdir
+        self.rootfs, self.say, self.echo = rootfs, say, echo
+        self.kernel: kernels.Kernel | None = None
+        self.accel = ""
+        self.accel_why = ""
+        self.results: dict[str, ktap.CaseResult] = {}
+        self.runs: list[qemu.Boot] = []
+        self.parsed: list[ktap.ConsoleRun] = []   # one per boot
+        self.error = ""          # could not boot at all (download, qemu missing ...)
+        self.seconds = 0.0
+        self.console_log = outdir / "console.log"
+        self.ktap_file = outdir / "ktap.txt"
+
+    @property
+    def never_ran(self) -> bool:
+        """No boot printed a KTAP document: nothing this kernel did can be judged."""
+        return not any(r.plan is not None for r in self.parsed)
+
+    def _tee(self, on_line):
+        if self.echo is None:
+            return on_line
+        self.echo(None)
+
+        def both(line: str):
+            self.echo(line)
+            on_line(line)
+        return both
+
+    def _qemu_boot(self, image: Path, initrd: Path, order: list[str], log):
+        def boot(remaining: list[str], on_line):
+            on_line = self._tee(on_line)
+            idx = [order.index(c) + 1 for c in remaining]
+            append = qemu.cmdline(timeout=self.opts.case_timeout, extra=self.opts.extra_append)
+            if len(idx) < len(order):
+                append += f" ubc.only={ranges(idx)}"
+            cmd = qemu.command(image, initrd, append, accel=self.accel, machine=self.opts.machine,
+                               memory=self.opts.memory or guest_memory(initrd), smp=self.opts.smp)
+            allow = self.opts.allowance(self.accel)
+            deadline = allow + len(remaining) * (self.opts.case_timeout + 5)
+            silence = max(allow, self.opts.case_timeout + 30)
+            n = len(self.runs) + 1
+            log.write(f"### ubc-runner: boot {n}, {len(remaining)} cases, accel {self.accel}: "
+                      f"{' '.join(cmd)}\n")
+            log.flush()
+            b = qemu.run(cmd, deadline, silence, on_line=on_line, log=log)
+            if b.end_reason == "interrupted" and not b.console:  # never started
+                log.write(f"### ubc-runner: boot {n} not started: interrupted\n")
+                return b
+            log.write(f"### ubc-runner: boot {n} ended after {b.seconds}s: "
+                      f"{b.end_reason or 'done'} (qemu exit {b.exit_code})\n")
+            if b.stderr.strip():
+                log.write("".join(f"### qemu stderr: {line}\n" for line in b.stderr.strip().splitlines()))
+            log.flush()
+            self.runs.append(b)
+            return b
+        return boot
+
+    def _vng_boot(self, qemu_boot, log):
+        """vng's boot where vng can run this kernel; else one line and the built-in QEMU."""
+        from runner.kernel import vng
+        why = vng.unusable(self.kernel)
+        if why:
+            self.say(f"[{self.spec}] {why}: using the built-in QEMU backend")
+            log.write(f"### ubc-runner: {why}: using the built-in QEMU backend\n")
+            return qemu_boot
+        self.accel_why += "; backend vng"
+        return vng.make_boot(self, self.kernel.image, log)
+
+    def run(self, on_case=None) -> "KernelRun":
+        t0 = time.monotonic()
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        with open(self.console_log, "w") as log:
+            try:
+                self.kernel = kernels.resolve(self.spec)
+                wanted = list(self.cases)
+                if self.kernel.kind == "host":
+                    self.accel = self.accel_why = "host"
+                    boot = host.boot_fn(self.opts, log, self._tee, self.runs)
+                else:
+                    initrd = self.rootfs.get()
+                    order = self.rootfs.order
+                    wanted = [c for c in order if c in self.cases]
+                    image = self.kernel.pvh or self.kernel.image
+                    if self.opts.accel == "auto":
+                        self.accel, self.accel_why = qemu.detect_accel(
+                            image, initrd, self.opts.machine, cache_file=cache_dir() / "accel.json")
+                    else:
+                        self.accel, self.accel_why = self.opts.accel, "asked for"
+                    self.say(f"[{self.spec}] booting {self.kernel.label} ({self.accel}: "
+                             f"{self.accel_why}) with {len(wanted)} cases")
+                    boot = self._qemu_boot(image, initrd, order, log)
+                    if self.opts.vng:
+                        boot = self._vng_boot(boot, log)
+                self.results, pairs = run_cases(wanted, boot, self.opts.max_boots, on_case)
+                self.parsed = [r for _, r in pairs]
+                if self.never_ran and not self.error:
+                    end = next((b.end_reason for b in self.runs if b.end_reason), "no KTAP")
+                    self.error = f"no boot printed the cases' KTAP ({end})"
+            except (kernels.KernelError, kernels.FetchError, CacheError, OSError) as e:
+                self.error = str(e)
+                log.write(f"### ubc-runner: {e}\n")
+                stopped = qemu.stopping()
+                for c in self.cases:
+                    self.results[c] = ktap.CaseResult(
+                        c, (Status.INTERRUPTED if stopped else Status.NOTRUN).value,
+                        f"kernel not run: {e}")
+                self.parsed = []
+        self.seconds = round(time.monotonic() - t0, 2)
+        self._write_ktap()
+        self.say(f"[{self.spec}] {self.line()}")
+        return self
+
+    def _write_ktap(self) -> None:
+        """The KTAP part of every boot's console (printk lines that interleave stay)."""
+        with open(self.ktap_file, "w") as f:
+            for n, r in enumerate(self.parsed, 1):
+                if len(self.parsed) > 1:
+                    f.write(f"# ubc-runner: boot {n}\n")
+                f.writelines(line + "\n" for line in r.ktap_lines)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.results.values():
+            out[c.status] = out.get(c.status, 0) + 1
+        return out
+
+    def end_reason(self) -> str | None:
+        return next((b.end_reason for b in self.runs if b.end_reason), None)
+
+    def line(self) -> str:
+        if self.error and self.never_ran:
+            return f"NOT RUN: {self.error}"
+        c = self.counts()
+        parts = [f"{c[s]} {s}" for s in (s.value for s in Status) if c.get(s)]
+        release = self.release() or "?"
+        end = f", {self.end_reason()}" if self.end_reason() else ""
+        return (f"{release}: {', '.join(parts) or 'no cases'} "
+                f"({len(self.runs)} boot{'s' if len(self.runs) != 1 else ''}, "
+                f"{self.boot_seconds():.1f}s{end})")
+
+    def release(self) -> str:
+        for r in self.parsed:
+            if r.release:
+                return r.release
+        return platform.release() if self.accel == "host" else ""
+
+    def proc_version(self) -> str:
+        for r in self.parsed:
+            if r.proc_version:
+                return r.proc_version
+        return ""
+
+    def boot_seconds(self) -> float:
+        return round(sum(b.seconds for b in self.runs), 2)
+
+    def summary(self, results_dir: Path, verdicts: dict) -> dict:
+        """This kernel's entry in summary.json (runner/results.py has the schema)."""
+        k = self.kernel
+        return {
+            "id": self.spec,
+            "package": k.package if k else "",
+            "package_version": k.package_version if k else "",
+            "sha256": k.sha256 if k else "",
+            "release": self.release(),
+            "proc_version": self.proc_version(),
+            "accel": self.accel,
+            "accel_why": self.accel_why,
+            "boot_seconds": self.boot_seconds(),
+            "seconds": self.seconds,
+            "end_reason": self.end_reason() if self.runs else (f"not run: {self.error}" if self.error else None),
+            "error": self.error,
+            "ran": not self.never_ran,
+            "boots": len(self.runs),
+            "console_log": os.path.relpath(self.console_log, results_dir),
+            "ktap": os.path.relpath(self.ktap_file, results_dir),
+            "cases": {n: case_dict(c, verdicts.get(n)) for n, c in self.results.items()},
+            "events": [e.to_dict() for r in self.parsed for e in r.events],
+        }
+
+
+def excerpt(case: ktap.CaseResult, head: int = 25, tail: int = 25) -> str:
+    """A case's console log for a failure message: its start (where an assertion message or
+    the first line of an Oops or panic is) and its end."""
+    log = case.log
+    if len(log) <= head + tail:
+        return "\n".join(log)
+    return "\n".join(log[:head] + [f"[... {len(log) - head - tail} lines ...]"] + log[-tail:])
+
+
+def qemu_missing() -> str | None:
+    return None if shutil.which(qemu.QEMU) else (
+        f"{qemu.QEMU} not found: install qemu-system-x86 (10.0 from bookworm-backports)")

@@ -1,0 +1,155 @@
+"""Everything checked before a run builds or boots anything: the cases selected, every
+kernel argument (without downloading a kernel), writable folders, QEMU, the baseline file;
+then the build. Bad input is a UsageError (exit 2), what is not the user's a NotRun (exit 3).
+"""
+from __future__ import annotations
+
+from runner.core.paths import TOP
+import argparse
+import fnmatch
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from runner.kernel import bzimage
+from runner.judge import gate
+from runner.kernel import resolve as kernels
+from runner.kernel.cache import CacheError, cache_dir
+from runner.run.kernel_run import qemu_missing
+
+
+
+class UsageError(Exception):
+    """Bad arguments or input: one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (UsageError: exit status 2), naming the
+    command's own --help."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+class NotRun(Exception):
+    """Could not run what was asked (build failed, no package lists): one line, exit 3."""
+
+
+def all_cases() -> list[str]:
+    return sorted(p.stem for p in (TOP / "cases").glob("*/*.c"))
+
+
+def select_cases(patterns: list[str]) -> list[str]:
+    names = all_cases()
+    if not patterns:
+        return names
+    out: list[str] = []
+    for p in patterns:
+        hits = [c for c in names if fnmatch.fnmatchcase(c, p)]
+        if not hits:
+            raise UsageError(f"no case matches '{p}' (see --list)")
+        out += [c for c in hits if c not in out]
+    return out
+
+
+class Packages:
+    """The Debian package list, fetched once and only if a version must be looked up."""
+
+    def __init__(self):
+        self._pkgs = None
+
+    def __call__(self):
+        if self._pkgs is None:
+            try:
+                self._pkgs = kernels.available()
+            except (kernels.FetchError, CacheError) as e:
+                raise NotRun(f"cannot read the Debian package lists: {e}") from None
+        return self._pkgs
+
+
+def check_kernel(spec: str, pkgs: Packages) -> None:
+    """Everything kernels.resolve() would refuse, without downloading a kernel."""
+    if spec == "host":
+        return
+    try:
+        if kernels.looks_like_path(spec):
+            p = Path(spec)
+            if p.is_dir():
+                img = p / "arch" / "x86" / "boot" / "bzImage"
+                if not img.is_file():
+                    raise kernels.KernelError(f"kernel build tree '{spec}' has no "
+                                              "arch/x86/boot/bzImage (build it first)")
+                bzimage.check_bzimage(img)
+            elif p.is_file():
+                bzimage.check_bzimage(p)
+            elif p.exists():
+                raise kernels.KernelError(f"'{spec}' is neither a bzImage nor a kernel build tree")
+            else:
+                raise kernels.KernelError(f"no such bzImage or kernel tree: '{spec}'")
+            return
+        if not spec[:1].isdigit():
+            raise kernels.KernelError(f"unknown kernel '{spec}': give a Debian version (6.12, "
+                                      "7.3, 6.12.95+deb12), a bzImage, a build tree or 'host'")
+        kernels.match(spec, pkgs())
+    except OSError as e:
+        raise UsageError(f"cannot read '{spec}': {e.strerror}") from None
+    except (kernels.KernelError, bzimage.NotABzImage) as e:
+        raise UsageError(str(e)) from None
+
+
+def writable_dir(path: Path, what: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".ubc-write-test.{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"{what} {path} is not writable: {e.strerror}") from None
+
+
+def check_run(a) -> list[str]:
+    """The kernels to run, after every check that needs no download of a kernel."""
+    pkgs = Packages()
+    specs = list(dict.fromkeys(a.kernel))
+    if a.gate:
+        if not a.baseline or not a.candidate:
+            raise UsageError("--gate needs --baseline K1 and --candidate K2")
+        specs += [k for k in (a.baseline, a.candidate) if k not in specs]
+    elif a.baseline or a.candidate:
+        raise UsageError("--baseline/--candidate go with --gate")
+    if a.matrix:
+        specs += [s for s in kernels.matrix_specs(pkgs()) if s not in specs]
+    specs = specs or ["host"]
+    if (a.save_baseline or a.against) and len(specs) != 1:
+        raise UsageError("--save-baseline and --against take exactly one --kernel")
+    for s in specs:
+        check_kernel(s, pkgs)
+    if any(s != "host" for s in specs):
+        missing = qemu_missing()
+        if missing:
+            raise NotRun(missing)
+        writable_dir(cache_dir(), "the cache folder (UBC_CACHE)")
+    if a.against:
+        try:
+            gate.load_kernel(a.against)
+        except gate.GateInputError as e:
+            raise UsageError(f"--against: {e}") from None
+    if a.save_baseline:
+        writable_dir(Path(a.save_baseline).resolve().parent, "the folder of --save-baseline")
+    for p in a.extra_binary:
+        if not Path(p).is_file():
+            raise UsageError(f"--extra-binary {p}: no such file")
+    return specs
+
+
+def build(a, cases: list[str]) -> None:
+    if a.no_build:
+        return
+    cp = subprocess.run(["make", "-s", "-C", str(TOP), f"BUILD={a.build}", "all"],
+                        stdout=sys.stderr, stderr=sys.stderr)
+    if cp.returncode != 0:
+        raise NotRun(f"the build failed (make exit {cp.returncode}, see above)")
+    missing = [c for c in cases if not (Path(a.build) / "bin" / c).is_file()]
+    if missing:
+        raise NotRun(f"the build made no binary for {', '.join(missing)}")
