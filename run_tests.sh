@@ -7,10 +7,12 @@
 # 130 interrupted) and --bisect-packages ... run in the caller's folder, not the suite's.
 top=$(cd "$(dirname "$0")" && pwd)
 py=${UBC_PYTHON:-/usr/bin/python3}
-if ! "$py" -c 'import pytest' 2>/dev/null; then
-	echo "run_tests.sh: $py has no pytest: run 'make setup' (as root), or apt-get install python3-pytest" >&2
-	[ "${1:-}" = --bisect-step ] && exit 128
-	exit 3
+fail=3
+[ "${1:-}" = --bisect-step ] && fail=128
+# A fresh machine: as root, set up what is missing (scripts/setup, as make check does);
+# as another user, scripts/setup prints the one line to run.
+if ! "$py" -c 'import pytest' 2>/dev/null || ! command -v cc >/dev/null || ! command -v make >/dev/null; then
+	"$top/scripts/setup" >&2 || exit $fail
 fi
 case "${1:-}" in
 --bisect-step|--bisect-packages)

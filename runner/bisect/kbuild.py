@@ -8,6 +8,8 @@ refreshed (olddefconfig) at every step, so an unchanged .config never rebuilds t
 """
 from __future__ import annotations
 
+from runner.core import env
+from runner.core.errors import NotRun
 import hashlib
 import os
 import shutil
@@ -23,7 +25,7 @@ FRAGMENT = Path(__file__).resolve().parent / "kconfig" / "ubc.config"
 STAMP = ".ubc-config"  # in the build folder: the key of the configuration made there
 
 
-class BuildInfraError(Exception):
+class BuildInfraError(NotRun):
     """Not the tree's fault: no make or compiler, an unwritable build folder (exit 128)."""
 
 
@@ -46,7 +48,7 @@ def in_tree_output(tree: Path) -> bool:
 
 
 def build_dir(tree: Path, backend: str = "qemu") -> Path:
-    root = os.environ.get("UBC_KBUILD_DIR")
+    root = env.get("UBC_KBUILD_DIR")
     if root:
         return Path(root).resolve() / backend
     real = str(tree.resolve())

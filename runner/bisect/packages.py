@@ -29,26 +29,25 @@ from runner.kernel import qemu
 from runner.bisect.verdict import BAD, GOOD, INFRA, INTERRUPTED, LABEL, StepVerdict, judge_kernel_run
 from runner.kernel.initramfs import Initramfs
 from runner.run.kernel_run import KernelRun, Options, safe_name
-from runner.run.preflight import NotRun, Packages, Parser, UsageError, build, select_cases, writable_dir
+from runner.run import options
+from runner.run.preflight import NotRun, Packages, UsageError, build, select_cases, writable_dir
 from runner.core.status import EXIT_INTERRUPTED, EXIT_NOT_RUN, EXIT_OK
 
 PROG = "run_tests.sh --bisect-packages"
 
 
-def parser() -> Parser:
-    ap = Parser(prog=PROG, description="binary-search Debian's packaged kernels for the first "
-                "version where CASE... changed")
-    ap.add_argument("cases", nargs="+", metavar="CASE")
+HELP = "binary-search Debian's packaged kernels for the first version where CASE... changed"
+
+
+def add_arguments(ap) -> None:
+    options.add_cases(ap, required=True)
     ap.add_argument("--good", required=True, metavar="V", help="a version where the cases pass")
     ap.add_argument("--bad", required=True, metavar="V", help="a version where they fail")
     ap.add_argument("--fix", action="store_true", help="search the first fixed version: --bad "
                     "is the older end, --good the newer")
-    ap.add_argument("--accel", choices=("auto", "tcg", "kvm"), default=os.environ.get("UBC_ACCEL", "auto"))
-    ap.add_argument("--case-timeout", type=int, default=None, metavar="S")
-    ap.add_argument("--results", metavar="DIR", help="default results/bisect-<timestamp>/")
-    ap.add_argument("--build", default=os.environ.get("BUILD", str(TOP / "build")), help=argparse.SUPPRESS)
-    ap.add_argument("--no-build", action="store_true", help=argparse.SUPPRESS)
-    return ap
+    options.add_boot(ap)
+    options.add_results(ap, "results/bisect-<timestamp>/")
+    options.add_build(ap)
 
 
 @dataclass
@@ -127,8 +126,7 @@ def report(s: Search, old: str, new: str, fix: bool) -> list[str]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    a = parser().parse_args(argv)
+def main(a) -> int:
     cases = select_cases(a.cases)
     pkgs = Packages()()
     try:

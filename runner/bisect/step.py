@@ -13,6 +13,7 @@ It prints one line: commit, build seconds, boot seconds, verdict, the kept conso
 """
 from __future__ import annotations
 
+from runner.core.errors import NotRun
 from runner.core.paths import TOP
 import argparse
 import datetime as dt
@@ -30,19 +31,21 @@ from runner.bisect.verdict import EXIT, INFRA, INTERRUPTED, LABEL, SKIP, StepVer
 from runner.kernel.cache import CacheError
 from runner.run.kernel_run import KernelRun, Options
 from runner.kernel.initramfs import Initramfs
+from runner.run import options
 from runner.run.preflight import NotRun, UsageError, build, select_cases
 
 PROG = "run_tests.sh --bisect-step"
 
 
-class Infra(Exception):
+class Infra(NotRun):
     """Could not run the step (exit 128): one line."""
 
 
-def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=PROG, description="one git bisect run step, from a kernel tree")
-    ap.add_argument("cases", nargs="+", metavar="CASE", help="case names or globs (cases/*/*.c)")
-    ap.add_argument("--vng", action="store_true", help="build with vng -b and run in vng")
+HELP = "one git bisect run step from a kernel tree: 0 good, 1 bad, 125 skip, 128 abort"
+
+
+def add_arguments(ap) -> None:
+    options.add_cases(ap, required=True)
     ap.add_argument("--config", default=None, metavar="FILE",
                     help="base configuration under the suite's fragment: tinyconfig (the "
                     "default) or a .config file; with --vng: vng's own (the default) or a file")
@@ -50,14 +53,17 @@ def parser() -> argparse.ArgumentParser:
                     help="swap good and bad: find the commit that fixed a behaviour")
     ap.add_argument("--build-dir", metavar="DIR", help="out-of-tree build folder (default: "
                     "<cache>/kbuild/<tree>-<hash>/<backend>)")
-    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="make -j")
-    ap.add_argument("--accel", choices=("auto", "tcg", "kvm"), default=os.environ.get("UBC_ACCEL", "auto"))
-    ap.add_argument("--case-timeout", type=int, default=None, metavar="S")
+    ap.add_argument("-j", "--jobs", type=options.positive_int, default=os.cpu_count() or 1,
+                    metavar="N", help="make -j N for the kernel build (not kernels at once)")
+    options.add_boot(ap, vng_help="build with vng -b and run in vng")
     ap.add_argument("--tree", default=".", help=argparse.SUPPRESS)
     ap.add_argument("--boot-allowance", type=float, default=0.0, help=argparse.SUPPRESS)
-    ap.add_argument("--build", default=os.environ.get("BUILD", str(TOP / "build")), help=argparse.SUPPRESS)
-    ap.add_argument("--no-build", action="store_true", help=argparse.SUPPRESS)
-    return ap
+    options.add_build(ap)
+
+
+def remap_exit(code: int) -> int:
+    """git bisect run counts 1-127 (but 125) as bad: a usage or set-up error must abort (128)."""
+    return code if code in (EXIT[INTERRUPTED],) else EXIT[INFRA]
 
 
 def commit_of(tree: Path) -> str:
@@ -187,7 +193,7 @@ def line(commit: str, build_s: float, boot_s: float, v: StepVerdict, log: Path |
             f"{LABEL[v.kind]} ({v.why}) log {log or '-'}")
 
 
-def main(argv: list[str]) -> int:
+def main(a) -> int:
     """Never exits 1-127 by accident: git bisect would count that as bad. Bad arguments,
     missing tools and unexpected errors are 128 (abort the bisect)."""
     def interrupt(signum, frame):
@@ -195,10 +201,6 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, interrupt)
     t0 = time.monotonic()
     try:
-        try:
-            a = parser().parse_args(argv)
-        except SystemExit as e:
-            return 0 if e.code == 0 else EXIT[INFRA]
         v, commit, build_s, boot_s, log = run(a)
         if a.bisect_fix:
             v = v.flipped()

@@ -27,6 +27,12 @@ class Status(str, enum.Enum):
     def label(self) -> str:
         return {"notrun": "NOT RUN"}.get(self.value, self.value.upper())
 
+    @property
+    def severity(self) -> int:
+        """How bad: to keep the worse of two reports of one case."""
+        return {"pass": 0, "skip": 0, "notrun": 1, "fail": 1, "interrupted": 2,
+                "timeout": 2, "crash": 3}[self.value]
+
     @classmethod
     def parse(cls, value) -> "Status":
         """A status from summary.json; anything else is a ValueError naming it."""
@@ -42,6 +48,8 @@ OK_STATUSES = frozenset({Status.PASS, Status.SKIP})
 # Did not finish: never excused by a known-bug entry's fail, and worse than a fail in a gate.
 UNFINISHED = frozenset({Status.TIMEOUT, Status.CRASH, Status.NOTRUN, Status.INTERRUPTED})
 BAD_STATUSES = frozenset(Status) - OK_STATUSES
+# What an expected/ entry may ask of a case (runner/judge/expected.py).
+EXPECTABLE = (Status.PASS, Status.SKIP, Status.FAIL, Status.CRASH, Status.TIMEOUT)
 
 
 class Kind(str, enum.Enum):
@@ -59,9 +67,19 @@ class Kind(str, enum.Enum):
         return hash(self.value)
 
 
-# Exit statuses of every command (README "Exit status").
-EXIT_OK = 0
-EXIT_REGRESSION = 1    # a regression or XPASS against expected/, or a gate's regression
-EXIT_USAGE = 2         # bad arguments or input: found before anything ran
-EXIT_NOT_RUN = 3       # could not run what was asked: download, boot, no results, cut log
-EXIT_INTERRUPTED = 130  # stopped by SIGINT/SIGTERM; what was collected is written
+class Exit(enum.IntEnum):
+    """Exit statuses of every command (docs/exit-status.md), and the word for each."""
+    OK = 0
+    REGRESSION = 1     # a regression or XPASS against expected/, or a gate's regression
+    USAGE = 2          # bad arguments or input: found before anything ran
+    NOT_RUN = 3        # could not run what was asked: download, boot, no results, cut log
+    INTERRUPTED = 130  # stopped by SIGINT/SIGTERM; what was collected is written
+
+    @property
+    def outcome(self) -> str:
+        return {0: "ok", 1: "regression", 2: "usage error", 3: "not run",
+                130: "interrupted"}[self.value]
+
+
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = Exit.OK, Exit.REGRESSION, Exit.USAGE
+EXIT_NOT_RUN, EXIT_INTERRUPTED = Exit.NOT_RUN, Exit.INTERRUPTED

@@ -1,2 +1,8 @@
 """The guest half of the console protocol: init (the initramfs's /init) and run-cases.sh
 (runs the case binaries and prints one KTAP document; the same script on the host)."""
+
+# The markers of the guest's init (runner/guest/init) on the console: the console reader
+# (runner/ktap) reads them, the transports (runner/kernel) only pass them through.
+GUEST_START = "# ubc-guest: start"
+GUEST_DONE = "# ubc-guest: done"     # the cases ran; the guest powers off
+GUEST_ALIVE = "# ubc-guest: alive"   # the accelerator probe's guest reached its init

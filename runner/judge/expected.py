@@ -24,6 +24,8 @@ entries would predict in the message, never applied silently.
 """
 from __future__ import annotations
 
+from runner.core.errors import UsageError
+from runner.core.status import EXPECTABLE
 import fnmatch
 import re
 import tomllib
@@ -31,14 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.judge import features as feature_table
-from runner.judge.versions import KernelVersion, VersionRange, bound
+from runner.core.versions import KernelVersion, VersionRange, bound
 
-OUTCOMES = ("pass", "skip", "fail", "crash", "timeout")
+OUTCOMES = tuple(s.value for s in EXPECTABLE)
 ENTRY_KEYS = {"id", "cases", "outcome", "since", "feature", "kernels", "failing", "bug", "difference",
               "fixed_by", "erratum", "why"}
 
 
-class ExpectationError(ValueError):
+class ExpectationError(UsageError):
     """expected/ data that cannot be read: which file, which entry, what is wrong."""
 
 

@@ -1,30 +1,19 @@
 """Compare a baseline kernel's results with a candidate's: behaviour differences, regression?
 
-Inputs are any of: a runner summary.json (pick the kernel with FILE:ID when it has several),
-one kernel's entry saved on its own (a baseline file), or a console/KTAP log such as the
-output of ./run_tests.sh.
-
-    python3 -m runner.gate --baseline A.json[:ID] --candidate B.json[:ID] [--json]
-    python3 -m runner.gate --summary results/summary.json --baseline 6.12 --candidate 7.3
-    python3 -m runner.gate --baseline results/summary.json:6.12 --save baseline-6.12.json
-
-Exit status: 0 no regression, 1 regression, 2 the inputs could not be read.
+Takes two kernels' results as dicts (summary.json's kernels[] shape, from the one reader
+runner/report/summary.py or the run's tree in memory); runner/commands/gate.py loads files.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
+from runner.core.errors import UsageError
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-from runner.ktap.parser import parse_console
 from runner.core.status import BAD_STATUSES, UNFINISHED
 
 BAD = tuple(s.value for s in BAD_STATUSES)
 
 
-class GateInputError(Exception):
+class GateInputError(UsageError):
     pass
 
 
@@ -51,6 +40,7 @@ class GateResult:
     candidate: str
     differences: list[Difference] = field(default_factory=list)
     same: int = 0  # cases that behave the same
+    not_compared: int = 0  # baseline cases the candidate's run did not select
 
     @property
     def regression(self) -> bool:
@@ -65,6 +55,8 @@ class GateResult:
                        f"passing or skipping: {', '.join(d.case for d in quiet)}")
         n = sum(d.regression for d in self.differences)
         verdict = f"REGRESSION ({n} difference(s))" if n else "no regression"
+        if self.not_compared:
+            out.append(f"{self.not_compared} baseline case(s) not selected in this run: not compared")
         out.append(f"{len(self.differences)} difference(s), {self.same} case(s) unchanged: "
                    f"{verdict}")
         return "\n".join(out)
@@ -118,10 +110,35 @@ def _compare_subtests(case: str, base: list, cand: list) -> list[Difference]:
     return out
 
 
-def compare(baseline: dict, candidate: dict) -> GateResult:
-    """Compare two kernels' results ({"cases": {...}} as in summary.json's kernels[])."""
-    diffs, same = compare_cases(baseline.get("cases", {}), candidate.get("cases", {}))
-    return GateResult(_label(baseline), _label(candidate), diffs, same)
+def compare(baseline: dict, candidate: dict, selected: list[str] | None = None) -> GateResult:
+    """Compare two kernels' results ({"cases": {...}} as in summary.json's kernels[]).
+    selected: the cases the candidate's run was asked for; baseline cases outside it are
+    not compared (counted in not_compared), never reported missing."""
+    base = baseline.get("cases", {})
+    if selected is not None:
+        base = {n: c for n, c in base.items() if n in selected}
+    diffs, same = compare_cases(base, candidate.get("cases", {}))
+    r = GateResult(_label(baseline), _label(candidate), diffs, same)
+    r.not_compared = len(baseline.get("cases", {})) - len(base)
+    return r
+
+
+def incomplete(k: dict) -> str | None:
+    """Why a kernel's results cannot stand in a comparison (it did not run everything it
+    was asked), or None. A gate on such results is 'could not run' (exit 3), never 'no
+    regression'."""
+    cases = k.get("cases", {})
+    if not k.get("ran", True):
+        return f"it never ran ({k.get('error') or k.get('end_reason') or 'no KTAP'})"
+    if not cases:
+        return "it has no case results"
+    if k.get("complete") is False:
+        return "its log is cut or damaged"
+    unfinished = [n for n, c in cases.items() if c.get("status") in ("notrun", "interrupted")]
+    if unfinished:
+        return (f"{len(unfinished)} of {len(cases)} cases did not run "
+                f"({cases[unfinished[0]].get('status')}: {unfinished[0]})")
+    return None
 
 
 def _label(k: dict) -> str:
@@ -131,94 +148,3 @@ def _label(k: dict) -> str:
     if k.get("end_reason"):
         bits.append(f"end: {k['end_reason']}")
     return " ".join(b for b in bits if b) or k.get("source", "?")
-
-
-def _checked(k: dict, path: str) -> dict:
-    cases = k.get("cases")
-    if not isinstance(cases, dict) or not all(isinstance(c, dict) and isinstance(c.get("status"), str)
-                                              for c in cases.values()):
-        raise GateInputError(f"{path}: kernel {k.get('id')!r} has no readable 'cases'")
-    return k
-
-
-def load_kernel(spec: str) -> dict:
-    """One kernel's results from FILE or FILE:ID (summary.json, saved entry or KTAP log)."""
-    path, kid = spec, ""
-    if not Path(spec).exists() and ":" in spec:
-        path, _, kid = spec.rpartition(":")
-    p = Path(path)
-    if not p.exists():
-        raise GateInputError(f"{path}: no such file")
-    try:
-        text = p.read_text(errors="replace")
-    except OSError as e:
-        raise GateInputError(f"{path}: {e.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        run = parse_console(text, None, None)
-        if run.plan is None:
-            raise GateInputError(f"{path}: neither JSON nor a KTAP document") from None
-        k = run.to_dict()
-        k["source"] = str(p)
-        return k
-    if not isinstance(data, dict):
-        raise GateInputError(f"{path}: JSON, but not a summary or a saved baseline")
-    if "kernels" in data:
-        kernels = data["kernels"]
-        if not isinstance(kernels, list) or not all(isinstance(k, dict) for k in kernels):
-            raise GateInputError(f"{path}: 'kernels' is not a list of kernel entries")
-        if kid:
-            hits = [k for k in kernels if k.get("id") == kid]
-            if not hits:
-                raise GateInputError(f"{path}: no kernel {kid!r} (has "
-                                     f"{', '.join(str(k.get('id')) for k in kernels)})")
-            return _checked(hits[0], path)
-        if len(kernels) != 1:
-            raise GateInputError(f"{path} has {len(kernels)} kernels: say which, {path}:ID "
-                                 f"({', '.join(str(k.get('id')) for k in kernels)})")
-        return _checked(kernels[0], path)
-    if isinstance(data.get("cases"), dict):
-        return _checked(data, path)
-    raise GateInputError(f"{path}: no 'kernels' or 'cases' in it")
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m runner.gate", description=__doc__.split("\n")[0])
-    ap.add_argument("--baseline", required=True, help="FILE[:KERNEL_ID]")
-    ap.add_argument("--candidate", help="FILE[:KERNEL_ID]")
-    ap.add_argument("--save", metavar="FILE", help="write the baseline kernel's results to FILE "
-                    "(a baseline file for later gates) and exit")
-    ap.add_argument("--summary", help="a summary.json holding both kernels: then --baseline "
-                    "and --candidate are kernel ids in it")
-    ap.add_argument("--json", action="store_true", help="print the differences as JSON")
-    args = ap.parse_args(argv)
-    base, cand = args.baseline, args.candidate
-    if args.summary:
-        base, cand = f"{args.summary}:{base}", f"{args.summary}:{cand}"
-    if not args.save and not args.candidate:
-        ap.error("--candidate is needed (or --save FILE)")
-    try:
-        if args.save:
-            k = load_kernel(base)
-            try:
-                Path(args.save).write_text(json.dumps(k, indent=1) + "\n")
-            except OSError as e:
-                raise GateInputError(f"cannot write {args.save}: {e.strerror}") from None
-            print(f"baseline {_label(k)}: {len(k.get('cases', {}))} cases saved to {args.save}")
-            return 0
-        result = compare(load_kernel(base), load_kernel(cand))
-    except GateInputError as exc:
-        print(f"gate: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps({"baseline": result.baseline, "candidate": result.candidate,
-                          "regression": result.regression, "same": result.same,
-                          "differences": [asdict(d) for d in result.differences]}, indent=1))
-    else:
-        print(result.text())
-    return 1 if result.regression else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from runner.judge.expected import Entry, Expectations
 from runner.ktap.parser import CaseResult
 from runner.core.status import OK_STATUSES, Kind, Status
-from runner.judge.versions import KernelVersion, bound, compare, parse_version
+from runner.core.versions import KernelVersion, bound, compare, parse_version
 
 
 @dataclass

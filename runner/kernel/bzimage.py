@@ -3,6 +3,7 @@ the ELF vmlinux with a PVH entry note that QEMU boots without the real-mode setu
 """
 from __future__ import annotations
 
+from runner.core.errors import UsageError
 import bz2
 import lzma
 import shutil
@@ -12,7 +13,7 @@ import zlib
 from pathlib import Path
 
 
-class NotABzImage(ValueError):
+class NotABzImage(UsageError):
     """The file is not a whole x86 bzImage."""
 
 

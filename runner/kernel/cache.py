@@ -6,6 +6,8 @@ reader sees nothing or the whole thing.
 """
 from __future__ import annotations
 
+from runner.core import env
+from runner.core.errors import NotRun
 import contextlib
 import fcntl
 import os
@@ -13,17 +15,17 @@ import tempfile
 from pathlib import Path
 
 
-class CacheError(Exception):
+class CacheError(NotRun):
     """The cache cannot be used (not writable, no room): the run cannot run what was asked."""
 
 
 def cache_dir() -> Path:
     """$UBC_CACHE, else $XDG_CACHE_HOME/uring-buffer-conformance, else ~/.cache/... (the same
     rule as scripts/papt and scripts/get-deps.sh, which read the same variables)."""
-    c = os.environ.get("UBC_CACHE")
+    c = env.get("UBC_CACHE")
     if c:
         return Path(c)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "uring-buffer-conformance"
 
 

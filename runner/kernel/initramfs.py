@@ -8,6 +8,7 @@ its target is stored once, as /ubc/multi/<target's name>, and /ubc/bin/<name> po
 """
 from __future__ import annotations
 
+from runner.core import env
 from runner.core.paths import GUEST, TOP
 import hashlib
 import json
@@ -31,7 +32,7 @@ BUSYBOX_PKG = "busybox-static"
 
 def _pinned_busybox() -> str:
     """UBC_BUSYBOX_VERSION, else BUSYBOX_VERSION= in deps.conf (where every pin lives)."""
-    v = os.environ.get("UBC_BUSYBOX_VERSION")
+    v = env.get("UBC_BUSYBOX_VERSION")
     conf = TOP / "deps.conf"
     for line in conf.read_text().splitlines() if not v else []:
         if line.startswith("BUSYBOX_VERSION="):

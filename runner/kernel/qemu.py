@@ -6,6 +6,7 @@ A panic (panic=-1 with -no-reboot) also ends QEMU with 0, so the marker tells th
 """
 from __future__ import annotations
 
+from runner.core import env
 import json
 import os
 import re
@@ -19,12 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from runner import ktap
+from runner.guest import GUEST_ALIVE, GUEST_DONE, GUEST_START
 
-QEMU = os.environ.get("UBC_QEMU", "qemu-system-x86_64")
-DONE_MARK = ktap.GUEST_DONE
-START_MARK = "# ubc-guest: start"
-ALIVE_MARK = ktap.GUEST_ALIVE
+QEMU = env.get("UBC_QEMU", "qemu-system-x86_64")
+DONE_MARK, START_MARK, ALIVE_MARK = GUEST_DONE, GUEST_START, GUEST_ALIVE
 # loglevel=5 keeps KERN_WARNING and worse (WARN, Oops, BUG, panic, lockups, KASAN...) on the
 # console, interleaved with the KTAP lines; the parser tells the two apart. oops=panic: after
 # an Oops the kernel is not trusted any more, so the boot ends (panic=-1 + -no-reboot) and the
@@ -40,6 +39,7 @@ class Boot:
     exit_code: int | None = None
     end_reason: str | None = None   # None = init said done; "timeout", "panic", "qemu exit N",
     #                                 "qemu killed by signal N", "interrupted"
+    timed_out: bool = False         # the runner killed it (deadline or silence)
     host_fault: str | None = None   # the boot ended for a reason on the host's side (QEMU
     #                                 killed or failing, Ctrl-C): not the kernel's doing
     seconds: float = 0.0
@@ -82,9 +82,15 @@ def cmdline(cases: list[str] | None = None, timeout: int | None = None, probe: b
     return " ".join(parts)
 
 
-def end_reason(exit_code: int | None, console: list[str], timed_out: bool) -> str | None:
-    """How a boot ended, as the console reader (runner/ktap.py) tells it from the console."""
-    return ktap.end_reason(ktap.parse_console("\n".join(console)), exit_code, timed_out)
+def probe_end(console: list[str], exit_code: int | None, timed_out: bool) -> str | None:
+    """How a probe boot ended (no console reader there): None when its guest said alive and
+    QEMU exited 0. A run's boots are told by the caller's streaming parse (`ended`)."""
+    if timed_out:
+        return "timeout"
+    if exit_code == 0 and any(line.startswith((ALIVE_MARK, DONE_MARK)) for line in console):
+        return None
+    return f"qemu killed by signal {-exit_code}" if exit_code is not None and exit_code < 0 \
+        else f"qemu exit {exit_code}"
 
 
 def host_fault(reason: str | None, exit_code: int | None, stderr: str) -> str | None:
@@ -140,10 +146,13 @@ def _kill(proc) -> None:
 
 def run(cmd: list[str], deadline: float, silence: float,
         on_line: Callable[[str], None] | None = None, log=None,
-        on_spawn: Callable[[subprocess.Popen], None] | None = None) -> Boot:
+        on_spawn: Callable[[subprocess.Popen], None] | None = None,
+        ended: Callable[[int | None, bool], str | None] | None = None) -> Boot:
     """Run QEMU, handing each console line to on_line as it arrives. Kill it when the
     whole run exceeds `deadline` seconds or the console stays silent for `silence` seconds.
-    on_spawn gets the process (the tests use it to kill a VM mid-run)."""
+    on_spawn gets the process (the tests use it to kill a VM mid-run). ended(exit code, timed
+    out) says how the boot ended from the caller's parse of the lines it was handed (the
+    console is parsed once, as it streams); without it, as a probe boot (probe_end)."""
     b = Boot(command=cmd)
     if _stopping.is_set():
         b.end_reason = b.host_fault = "interrupted"
@@ -218,7 +227,8 @@ def run(cmd: list[str], deadline: float, silence: float,
         b.stderr = "".join(l for l in errf.read().decode("utf-8", "replace").splitlines(True)
                            if "sercon-port" not in l)
     b.seconds = round(time.monotonic() - t0, 2)
-    b.end_reason = end_reason(b.exit_code, b.console, timed_out)
+    b.timed_out = timed_out
+    b.end_reason = ended(b.exit_code, timed_out) if ended else probe_end(b.console, b.exit_code, timed_out)
     if _stopping.is_set() and b.end_reason is not None:
         b.end_reason = "interrupted"
     b.host_fault = host_fault(b.end_reason, b.exit_code, b.stderr)

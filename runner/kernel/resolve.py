@@ -6,6 +6,7 @@ The cloud flavour is used: smaller downloads, same io_uring, boots as fast or fa
 """
 from __future__ import annotations
 
+from runner.core.errors import NotRun, UsageError
 from runner.core.paths import TOP
 import hashlib
 import json
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.kernel.bzimage import NotABzImage, check_bzimage, pvh_elf, pvh_vmlinux
-from runner.judge.versions import vkey
+from runner.core.versions import vkey
 from runner.kernel.cache import CacheError, cache_dir, locked, write_atomic
 
 PAPT = TOP / "scripts" / "papt"
@@ -31,12 +32,12 @@ NAME_RE = re.compile(r"^linux-(image|binary)-(\d+\.\d+[^ ]*)-" + re.escape(FLAVO
 SEARCH_RE = r"^linux-(image|binary)-[0-9].*-" + FLAVOUR + "$"
 
 
-class KernelError(Exception):
+class KernelError(UsageError):
     """A kernel argument that names nothing bootable (unknown version, not a bzImage): the
     user's input is wrong. One line, exit status 2."""
 
 
-class FetchError(Exception):
+class FetchError(NotRun):
     """A kernel that exists but could not be obtained or is damaged (network, apt, a corrupt
     download): the run cannot run what was asked. One line, exit status 3."""
 

@@ -14,6 +14,7 @@ with PYTHONPATH set to it. Facts it is built on (docs/bisect/README.md has the m
 """
 from __future__ import annotations
 
+from runner.core import env
 from runner.core.paths import TOP
 import os
 import shlex
@@ -22,7 +23,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from runner import ktap
+from runner.guest import GUEST_DONE
 from runner.kernel import qemu
 from runner.kernel.cache import cache_dir, locked
 from runner.kernel.resolve import FetchError, papt
@@ -55,7 +56,7 @@ def _extract(deb: Path, dest: Path) -> None:
 
 def find() -> tuple[list[str], dict[str, str], str]:
     """(argv prefix, extra environment, description) of a usable vng."""
-    exe = os.environ.get("UBC_VNG") or shutil.which("vng")
+    exe = env.get("UBC_VNG") or shutil.which("vng")
     if exe:
         return [exe], {}, f"vng {exe}"
     version = pinned()
@@ -190,7 +191,7 @@ def guest_script(build: Path, cases: list[str], timeout: int) -> str:
     runner's console reader looks for."""
     bins = " ".join(shlex.quote(str(build / "bin" / c)) for c in cases)
     rc = shlex.quote(str(build / "bin" / "run-cases.sh"))
-    return f"{rc} -t {timeout} {bins}; echo \"{ktap.GUEST_DONE} exit $?\""
+    return f"{rc} -t {timeout} {bins}; echo \"{GUEST_DONE} exit $?\""
 
 
 def boot(cmd: list[str], env: dict[str, str], deadline: float, silence: float, on_line, log):
@@ -201,17 +202,18 @@ def boot(cmd: list[str], env: dict[str, str], deadline: float, silence: float, o
         "sh", "-c", 'exec "$@" 2>&1', "sh"] + cmd
     log.write(f"### ubc-runner: vng: {' '.join(cmd)}\n")
     log.flush()
-    b = qemu.run(wrapped, deadline, silence, on_line=on_line, log=log)
-    fix_exit(b)
+    b = qemu.run(wrapped, deadline, silence, on_line=on_line, log=log,
+                 ended=getattr(on_line, "ended", None))
+    fix_exit(b, on_line.seen())
     log.write(f"### ubc-runner: vng ended after {b.seconds}s: {b.end_reason or 'done'} "
               f"(vng exit {b.exit_code})\n")
     log.flush()
     return b
 
 
-def fix_exit(b) -> None:
-    """vng's exit status is not the guest's: decide from the console (see the module doc)."""
-    run = ktap.parse_console("\n".join(b.console))
+def fix_exit(b, run) -> None:
+    """vng's exit status is not the guest's: decide from the console as the run's one
+    streaming parse read it (`run`: its done, panicked and plan; see the module doc)."""
     if b.end_reason in ("timeout", "interrupted"):
         return
     if run.done and b.exit_code not in (None,) and b.exit_code >= 0:

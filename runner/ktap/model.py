@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 from runner.ktap.kmsg import CRASH_EVENTS
 from runner.core.status import Status
 
-# How bad a status is, to pick between two reports of one case.
-_RANK = {Status.PASS: 0, Status.SKIP: 0, Status.NOTRUN: 1, Status.FAIL: 1,
-         Status.INTERRUPTED: 2, Status.TIMEOUT: 2, Status.CRASH: 3}
 
 
 @dataclass
@@ -72,8 +69,9 @@ class CaseResult:
         def said(c: CaseResult) -> str:
             return f"{c.status}: {c.reason}" if c.reason else str(c.status)
 
-        worse = again if _RANK.get(again.status, 1) > _RANK.get(self.status, 1) else self
-        status = max((Status.FAIL, self.status, again.status), key=lambda s: _RANK.get(s, 1))
+        worse = again if Status(again.status).severity > Status(self.status).severity else self
+        status = max((Status.FAIL, Status(self.status), Status(again.status)),
+                     key=lambda s: s.severity)
         self.reason = f"reported twice with different results: first {said(self)}, " \
                       f"then {said(again)}"
         self.status = Status(status)

@@ -35,8 +35,7 @@ from runner.core.status import Status
 STATUSES = tuple(Status)  # old name of the status set
 
 # The guest's init says so when it is done (runner/guest/init), or alive (the accelerator probe).
-GUEST_DONE = "# ubc-guest: done"
-GUEST_ALIVE = "# ubc-guest: alive"
+from runner.guest import GUEST_ALIVE, GUEST_DONE  # noqa: E402
 
 _TOP_VERSION = re.compile(r"^KTAP version \d{1,9}\s*$")
 _SUBTEST = re.compile(r"^ {4}# Subtest: (\S+)\s*$")

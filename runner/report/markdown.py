@@ -1,8 +1,9 @@
 """The conformance report: a markdown summary and one self-contained HTML page.
 
-    python3 -m runner.report SUMMARY.json [--expected DIR] [--cases DIR] [-o OUTDIR]
+    run_tests.sh report SUMMARY.json [--expected DIR] [--cases DIR] [-o OUTDIR]
 
-Reads the runner's summary.json (with the verdict the run made on every case) and expected/
+Renders a result tree (the run's, in memory; or a summary.json read by
+runner/report/summary.py) (with the verdict the run made on every case) and expected/
 (errata, checks of the data), and writes OUTDIR/report.md and OUTDIR/report.html (default: next to the
 summary): the behaviour x kernel matrix, the verdicts that need attention, the differences
 between kernels, the documentation errata, kernel events and links to the raw console logs.
@@ -10,18 +11,18 @@ between kernels, the documentation errata, kernel events and links to the raw co
 from __future__ import annotations
 
 from runner.core.paths import TOP
-import argparse
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.judge.expected import (Expectations, errata_problems, errata_range_warnings,
                              load_expectations)
+from runner.core.errors import NotRun
 from runner.judge.verdict import Verdict
-from runner.judge.versions import parse_version
+from runner.report.summary import Summary
+from runner.core.versions import parse_version
 from runner.report.html import STATUS_LABEL, HtmlPage
 
 
@@ -56,29 +57,29 @@ class Report(HtmlPage):
     """The model of the report (cells, verdicts, differences) and its markdown; the HTML
     page is runner/report_html.py's."""
 
-    def __init__(self, summary: dict, expectations: Expectations | None,
+    def __init__(self, summary: Summary, expectations: Expectations | None,
                  behaviour: dict[str, str] | None = None, base: Path | None = None,
                  summary_dir: Path | None = None):
-        self.summary = summary
+        self.summary = {"run": summary.run}
         self.exp = expectations
         self.behaviour = behaviour or {}
         self.base = base  # where the report is written, for relative log links
         self.summary_dir = summary_dir or base  # console_log paths are relative to it
-        self.kernels = summary.get("kernels", [])
+        # The kernels' fields as the sections print them; cells from the typed tree.
+        self.kernels = [{"id": k.id, **k.data} for k in summary.kernels]
         names: list[str] = []
-        for k in self.kernels:
-            names += [n for n in k.get("cases", {}) if n not in names]
+        for k in summary.kernels:
+            names += [n for n in k.cases if n not in names]
         self.cases = sorted(names)
         self.show_behaviour = any(n in self.behaviour for n in self.cases)
         self.cells: dict[tuple[str, str], Cell] = {}
-        for k in self.kernels:
+        for k in summary.kernels:
             for name in self.cases:
-                c = k.get("cases", {}).get(name)
-                # The verdict the run made (runner/verdict.py), never a second judgement.
-                v = Verdict.from_dict(c["verdict"]) if c is not None and c.get("verdict") else None
-                self.cells[(name, k["id"])] = Cell(
-                    name, k["id"], c and c.get("status"), (c or {}).get("reason", ""),
-                    (c or {}).get("subtests", []), v)
+                c = k.cases.get(name)
+                # The verdict the run made (runner/judge/verdict.py), never a second judgement.
+                self.cells[(name, k.id)] = Cell(
+                    name, k.id, str(c.status) if c else None, c.reason if c else "",
+                    [x.to_dict() for x in c.subtests] if c else [], k.verdicts.get(name))
 
     # -- what the sections show ----------------------------------------------------------
     def counts(self, kid: str) -> dict[str, int]:
@@ -250,34 +251,20 @@ def _md(x) -> str:
     return str("" if x is None else x).replace("|", "\\|").replace("\n", " ")
 
 
-def write_report(summary_path: str | Path, expected_dir: str | Path | None = None,
-                 cases_dir: str | Path | None = None, out_dir: str | Path | None = None
-                 ) -> tuple[Path, Path]:
-    summary_path = Path(summary_path)
-    summary = json.loads(summary_path.read_text())
-    out = Path(out_dir) if out_dir else summary_path.parent
-    out.mkdir(parents=True, exist_ok=True)
-    exp = load_expectations(expected_dir or TOP / "expected")
+def write_report(summary: Summary, out_dir: Path, expectations: Expectations | None = None,
+                 results_dir: Path | None = None, cases_dir: Path | None = None,
+                 expected_dir: Path | None = None) -> tuple[Path, Path]:
+    """report.md and report.html of a result tree (the run's, in memory, or one loaded by
+    runner/report/summary.py); expectations loaded once by the caller, or here."""
+    out = Path(out_dir)
+    exp = expectations or load_expectations(expected_dir or TOP / "expected")
     rep = Report(summary, exp, behaviours(Path(cases_dir or TOP / "cases")), out,
-                 summary_path.parent)
+                 Path(results_dir) if results_dir else out)
     md, page = out / "report.md", out / "report.html"
-    md.write_text(rep.markdown())
-    page.write_text(rep.html())
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        md.write_text(rep.markdown())
+        page.write_text(rep.html())
+    except OSError as e:
+        raise NotRun(f"results could not be written: {out}: {e.strerror}") from None
     return md, page
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m runner.report", description=__doc__.split("\n")[0])
-    ap.add_argument("summary", help="the runner's summary.json")
-    ap.add_argument("--expected", help="expected/ directory (default: the project's)")
-    ap.add_argument("--cases", help="cases/ directory, for the behaviour column")
-    ap.add_argument("-o", "--out", help="output directory (default: the summary's)")
-    args = ap.parse_args(argv)
-    md, page = write_report(args.summary, args.expected, args.cases, args.out)
-    print(md)
-    print(page)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,6 +6,7 @@ with recorded consoles); `KernelRun` does it for a real kernel in QEMU or on the
 """
 from __future__ import annotations
 
+from runner.core import env
 from runner.core.paths import RUN_CASES, TOP
 import os
 import platform
@@ -22,7 +23,7 @@ from runner import ktap
 from runner.kernel import qemu
 from runner.kernel.cache import CacheError, cache_dir
 from runner.kernel.initramfs import Initramfs
-from runner.report.summary import case_dict
+from runner.report.summary import KernelResult
 from runner.core.status import Status
 
 # Seconds per case binary: runner/guest/run-cases.sh's default, read from it (one place).
@@ -33,7 +34,7 @@ DEFAULT_CASE_TIMEOUT = int(re.search(r"UBC_CASE_TIMEOUT:-(\d+)",
 @dataclass
 class Options:
     build: Path = TOP / "build"
-    case_timeout: int = int(os.environ.get("UBC_CASE_TIMEOUT", DEFAULT_CASE_TIMEOUT))
+    case_timeout: int = field(default_factory=lambda: env.get("UBC_CASE_TIMEOUT", DEFAULT_CASE_TIMEOUT))
     accel: str = "auto"           # auto | tcg | kvm
     machine: str = "pc"
     memory: str = ""              # "" = 512M, more for a big initramfs (see guest_memory)
@@ -72,6 +73,30 @@ def _unfinished(c: ktap.CaseResult | None) -> bool:
     return c is None or (c.ktap_status is None and c.status in (Status.CRASH, Status.NOTRUN))
 
 
+class Sink:
+    """The one streaming parse of a boot's console: every line goes to the parser as it
+    arrives (and to an echo, for --ktap); the transport asks it how the boot ended."""
+
+    def __init__(self, parser: ktap.ConsoleParser, on_case=None, echo=None):
+        self.parser, self.on_case, self.echo = parser, on_case, echo
+
+    def __call__(self, line: str) -> None:
+        if self.echo is not None:
+            self.echo(line)
+        for c in self.parser.feed(line):
+            if self.on_case:
+                self.on_case(c)
+
+    def ended(self, exit_code: int | None, timed_out: bool) -> str | None:
+        return ktap.end_reason(self.parser.run, exit_code, timed_out)
+
+    def seen(self) -> ktap.ConsoleRun:
+        return self.parser.run
+
+    def with_echo(self, echo) -> "Sink":
+        return Sink(self.parser, self.on_case, echo)
+
+
 def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
               on_case: Callable[[ktap.CaseResult], None] | None = None):
     """Boot with `cases`; the cases a crash kept from starting get a new boot with only them.
@@ -85,13 +110,7 @@ def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
     remaining = list(cases)
     while remaining:
         parser = ktap.ConsoleParser()
-
-        def on_line(line: str, parser=parser):
-            for c in parser.feed(line):
-                if on_case:
-                    on_case(c)
-
-        b = boot(remaining, on_line)
+        b = boot(remaining, Sink(parser, on_case))
         run = parser.finish(remaining, b.end_reason)
         runs.append((b, run))
         if b.host_fault:
@@ -175,6 +194,8 @@ class KernelRun:
         if self.echo is None:
             return on_line
         self.echo(None)
+        if isinstance(on_line, Sink):
+            return on_line.with_echo(self.echo)
 
         def both(line: str):
             self.echo(line)
@@ -197,7 +218,8 @@ class KernelRun:
             log.write(f"### ubc-runner: boot {n}, {len(remaining)} cases, accel {self.accel}: "
                       f"{' '.join(cmd)}\n")
             log.flush()
-            b = qemu.run(cmd, deadline, silence, on_line=on_line, log=log)
+            b = qemu.run(cmd, deadline, silence, on_line=on_line, log=log,
+                         ended=getattr(on_line, "ended", None))
             if b.end_reason == "interrupted" and not b.console:  # never started
                 log.write(f"### ubc-runner: boot {n} not started: interrupted\n")
                 return b
@@ -308,11 +330,10 @@ class KernelRun:
     def boot_seconds(self) -> float:
         return round(sum(b.seconds for b in self.runs), 2)
 
-    def summary(self, results_dir: Path, verdicts: dict) -> dict:
-        """This kernel's entry in summary.json (runner/results.py has the schema)."""
+    def result_tree(self, results_dir: Path, verdicts: dict) -> KernelResult:
+        """This kernel in the run's result tree (runner/report/summary.py has the format)."""
         k = self.kernel
-        return {
-            "id": self.spec,
+        data = {
             "package": k.package if k else "",
             "package_version": k.package_version if k else "",
             "sha256": k.sha256 if k else "",
@@ -328,18 +349,10 @@ class KernelRun:
             "boots": len(self.runs),
             "console_log": os.path.relpath(self.console_log, results_dir),
             "ktap": os.path.relpath(self.ktap_file, results_dir),
-            "cases": {n: case_dict(c, verdicts.get(n)) for n, c in self.results.items()},
             "events": [e.to_dict() for r in self.parsed for e in r.events],
         }
-
-
-def excerpt(case: ktap.CaseResult, head: int = 25, tail: int = 25) -> str:
-    """A case's console log for a failure message: its start (where an assertion message or
-    the first line of an Oops or panic is) and its end."""
-    log = case.log
-    if len(log) <= head + tail:
-        return "\n".join(log)
-    return "\n".join(log[:head] + [f"[... {len(log) - head - tail} lines ...]"] + log[-tail:])
+        return KernelResult(self.spec, data, dict(self.results),
+                            {n: v for n, v in verdicts.items() if n in self.results})
 
 
 def qemu_missing() -> str | None:

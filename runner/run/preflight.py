@@ -4,36 +4,23 @@ then the build. Bad input is a UsageError (exit 2), what is not the user's a Not
 """
 from __future__ import annotations
 
+from runner.core.errors import NotRun, UsageError
 from runner.core.paths import TOP
-import argparse
+import datetime as dt
+import fcntl
 import fnmatch
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from runner.kernel import bzimage
-from runner.judge import gate
+from runner.judge import expected
 from runner.kernel import resolve as kernels
 from runner.kernel.cache import CacheError, cache_dir
 from runner.run.kernel_run import qemu_missing
 
-
-
-class UsageError(Exception):
-    """Bad arguments or input: one line, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line (UsageError: exit status 2), naming the
-    command's own --help."""
-
-    def error(self, message: str):
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-class NotRun(Exception):
-    """Could not run what was asked (build failed, no package lists): one line, exit 3."""
 
 
 def all_cases() -> list[str]:
@@ -108,9 +95,15 @@ def writable_dir(path: Path, what: str) -> None:
         raise UsageError(f"{what} {path} is not writable: {e.strerror}") from None
 
 
-def check_run(a) -> list[str]:
-    """The kernels to run, after every check that needs no download of a kernel."""
-    pkgs = Packages()
+@dataclass
+class Checked:
+    specs: list[str]
+    expectations: object  # runner.judge.expected.Expectations, or None with --raw
+
+
+def check_run(a) -> Checked:
+    """The kernels to run and expected/ loaded, after every check that needs no download of a
+    kernel: bad input is a UsageError here, before any build or boot."""
     specs = list(dict.fromkeys(a.kernel))
     if a.gate:
         if not a.baseline or not a.candidate:
@@ -118,6 +111,13 @@ def check_run(a) -> list[str]:
         specs += [k for k in (a.baseline, a.candidate) if k not in specs]
     elif a.baseline or a.candidate:
         raise UsageError("--baseline/--candidate go with --gate")
+    if a.keyword:
+        check_keyword(a.keyword)
+    exp = None if a.raw else expected.load_expectations(a.expected)
+    if a.matrix or any(s != "host" for s in specs):
+        # Before the package lists are fetched into it: an unwritable cache is the user's.
+        writable_dir(cache_dir(), "the cache folder (UBC_CACHE)")
+    pkgs = Packages()
     if a.matrix:
         specs += [s for s in kernels.matrix_specs(pkgs()) if s not in specs]
     specs = specs or ["host"]
@@ -129,18 +129,75 @@ def check_run(a) -> list[str]:
         missing = qemu_missing()
         if missing:
             raise NotRun(missing)
-        writable_dir(cache_dir(), "the cache folder (UBC_CACHE)")
-    if a.against:
-        try:
-            gate.load_kernel(a.against)
-        except gate.GateInputError as e:
-            raise UsageError(f"--against: {e}") from None
     if a.save_baseline:
         writable_dir(Path(a.save_baseline).resolve().parent, "the folder of --save-baseline")
+    if a.junitxml:
+        writable_file(Path(a.junitxml), "--junitxml")
     for p in a.extra_binary:
         if not Path(p).is_file():
             raise UsageError(f"--extra-binary {p}: no such file")
-    return specs
+    return Checked(specs, exp)
+
+
+def check_keyword(expr: str) -> None:
+    """pytest's -k grammar, checked here so a bad expression is one line and exit 2."""
+    from _pytest.mark.expression import Expression, ParseError
+    try:
+        Expression.compile(expr)
+    except ParseError as e:
+        raise UsageError(f"-k {expr!r}: {e.message} at column {e.column}") from None
+
+
+def writable_file(path: Path, what: str) -> None:
+    p = path.resolve()
+    if p.is_dir():
+        raise UsageError(f"{what} {path} is a folder")
+    writable_dir(p.parent, f"the folder of {what}")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise UsageError(f"{what} {path} is not writable: Permission denied")
+
+
+class ResultsDir:
+    """The run's results folder, held under a lock for the run: a second run given the same
+    --results is refused (exit 2); the default results/<timestamp>[-N]/ is always new."""
+
+    def __init__(self, path: Path, lock_file):
+        self.path, self._file = path, lock_file
+
+    @property
+    def lock(self):
+        return self._file
+
+
+def results_dir(arg: str | None) -> ResultsDir:
+    if arg:
+        path = Path(arg).resolve()
+        writable_dir(path, "the results folder")
+    else:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        base = TOP / "results"
+        writable_dir(base, "the results folder")
+        for n in range(1, 1000):
+            path = base / (stamp if n == 1 else f"{stamp}-{n}")
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise UsageError(f"the results folder {path} is not writable: {e.strerror}") from None
+    f = open(path / ".ubc-run.lock", "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise UsageError(f"the results folder {path} is in use by another run "
+                         "(give each run its own --results)") from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"{os.getpid()}\n")
+    f.flush()
+    return ResultsDir(path, f)
 
 
 def build(a, cases: list[str]) -> None:

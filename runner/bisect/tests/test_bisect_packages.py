@@ -99,11 +99,16 @@ def test_only_skips_between_is_a_problem(pkgs):
     assert "every version between them SKIPs" in r.problem
 
 
+def parse(argv):
+    from runner import cli
+    return cli.parser().parse_args(["bisect-packages", *argv])
+
+
 def test_usage(pkgs, monkeypatch):
     monkeypatch.setattr(bp, "Packages", lambda: (lambda: pkgs))
     with pytest.raises(UsageError, match="must be older"):
-        bp.main(["--good", "7.1", "--bad", "6.12", "provide_nr_bounds"])
+        bp.main(parse(["--good", "7.1", "--bad", "6.12", "provide_nr_bounds"]))
     with pytest.raises(UsageError, match="no Debian"):
-        bp.main(["--good", "5.4", "--bad", "6.12", "provide_nr_bounds"])
+        bp.main(parse(["--good", "5.4", "--bad", "6.12", "provide_nr_bounds"]))
     with pytest.raises(UsageError, match="required"):
-        bp.main(["provide_nr_bounds"])
+        parse(["provide_nr_bounds"])

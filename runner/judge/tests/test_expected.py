@@ -9,7 +9,7 @@ from runner.run import plugin
 from runner.judge.expected import ExpectationError, errata_problems, errata_range_warnings, load_expectations
 from runner.ktap.parser import CaseResult, SubResult, parse_console
 from runner.judge.verdict import judge
-from runner.judge.versions import VersionRange, parse_version
+from runner.core.versions import VersionRange, parse_version
 
 TOP = Path(__file__).resolve().parents[3]
 PROC_61 = ("Linux version 6.1.0-50-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
@@ -333,7 +333,7 @@ def test_a_malformed_feature_line_is_an_error(tmp_path):
 @pytest.mark.skipif(not shutil.which("dpkg"), reason="no dpkg")
 def test_vkey_orders_kernel_versions_as_dpkg_does():
     import subprocess
-    from runner.judge.versions import vkey
+    from runner.core.versions import vkey
     versions = ["6.1.170-1", "6.1.176-1", "6.12.95-1~bpo12+1", "6.12.95-1", "6.12.107-1",
                 "6.16.12-1~bpo13+1", "6.19.14-1", "7.0.13-1", "7.3.4-1~bpo13+1", "7.3.4-1",
                 "1:1.35.0-4+deb12u1+b1", "1:1.38.0-3+b1", "6.12.9-1", "6.12.10-1"]

@@ -1,11 +1,21 @@
-"""runner/gate.py: baseline against candidate, differences and the regression verdict."""
+"""runner/judge/gate.py and `run_tests.sh gate` (runner/commands/gate.py): baseline against candidate, differences and the regression verdict."""
 from runner.testing.fakes import DATA
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from runner.judge.gate import classify, compare, load_kernel, main
+from runner import cli
+from runner.commands import gate as gate_cmd
+from runner.judge.gate import classify, compare
+
+
+def main(argv):
+    return cli.main(["gate", *argv])
+
+
+def load_kernel(path):
+    return gate_cmd.load(path).kernel.to_dict()
 
 TOP = Path(__file__).resolve().parents[3]
 

@@ -53,7 +53,11 @@ def test_guest_cmdline_words():
     (-9, [qemu.DONE_MARK], True, "timeout"),
 ])
 def test_end_reason(code, lines, timed_out, reason):
-    assert qemu.end_reason(code, lines, timed_out) == reason
+    # The end reason comes from the run's one streaming parse (runner/run/kernel_run.Sink).
+    from runner import ktap
+    assert ktap.end_reason(ktap.parse_console("\n".join(lines)), code, timed_out) == reason
+    if reason != "panic":
+        assert qemu.probe_end(lines, code, timed_out) == reason
 
 
 @pytest.mark.parametrize("reason,code,fault", [

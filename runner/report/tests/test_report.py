@@ -1,4 +1,4 @@
-"""runner/report.py: markdown and self-contained HTML from a summary.json and expected/."""
+"""runner/report/markdown.py and html.py: markdown and self-contained HTML from a summary.json and expected/."""
 from runner.testing.fakes import DATA
 import json
 import shutil
@@ -9,7 +9,9 @@ import pytest
 
 from runner.ktap.parser import parse_console
 from runner.judge.expected import load_expectations
-from runner.report.markdown import behaviours, main, write_report
+from runner import cli
+from runner.report import markdown, summary as summ
+from runner.report.markdown import behaviours
 from runner.judge.verdict import judge
 
 TOP = Path(__file__).resolve().parents[3]
@@ -17,6 +19,16 @@ VOID = {"meta", "br", "hr", "img", "link", "input", "col", "wbr"}
 
 
 EXP = load_expectations(TOP / "expected")
+
+
+def write_report(summary_path, exp_dir, cases_dir, out_dir):
+    """A saved summary's report, read by the one reader, as `run_tests.sh report` does."""
+    return markdown.write_report(summ.load(summary_path), out_dir, results_dir=summary_path.parent,
+                                 cases_dir=cases_dir, expected_dir=exp_dir)
+
+
+def main(argv):
+    return cli.main(["report", *argv])
 
 
 def kernel(kid, log, end_reason=None):
@@ -185,9 +197,9 @@ def test_differences_grouped_by_behaviour():
         return {"id": kid, "release": "6.12.1", "cases": {
             n: {"status": st, "reason": "F absent: x" if st == "skip" else "", "subtests": []}
             for n, st in cases.items()}}
-    rep = Report({"kernels": [k("old", a="skip", b="skip", c="fail", d="pass"),
-                              k("new", a="pass", b="pass", c="pass", d="pass"),
-                              k("short", a="pass", b="pass")]}, None)
+    rep = Report(summ.from_dict({"kernels": [k("old", a="skip", b="skip", c="fail", d="pass"),
+                                             k("new", a="pass", b="pass", c="pass", d="pass"),
+                                             k("short", a="pass", b="pass")]}, "t"), None)
     groups = rep.difference_groups()
     assert groups == [(["a", "b"], [(["old"], "skip", "F absent: x"), (["new", "short"], "pass", "")]),
                       (["c"], [(["old"], "fail", ""), (["new"], "pass", "")])]

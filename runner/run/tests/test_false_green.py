@@ -179,9 +179,9 @@ def test_a_read_only_cache_is_one_line(tmp_path):
     (b"", 2, "no KTAP document"),
     (b"\x7fELF\x00\x01\x02" * 50, 2, "a binary file"),
     (b"garbage\nmore garbage\n", 2, "no KTAP document"),
-    (b"5", 2, "not a runner summary"),
-    (b"null", 2, "not a runner summary"),
-    (b'{"kernels": 5}', 2, "not a runner summary"),
+    (b"5", 2, "not a summary or a saved baseline"),
+    (b"null", 2, "not a summary or a saved baseline"),
+    (b'{"kernels": 5}', 2, "'kernels' is not a list"),
     (b'{"kernels": [{"id": "x", "cases": {"a": {"status": "weird"}}}]}', 2, "unknown status"),
 ])
 def test_judge_refuses_what_is_no_log(tmp_path, content, code, message):

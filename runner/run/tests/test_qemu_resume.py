@@ -1,6 +1,7 @@
 """runner/kernel_run.py run_cases(): a crash, a killed VM or a timeout fails the case that was
 running, keeps every result already printed, and boots again with the cases left; nothing is
 ever reported as passed without its result line. A fake boot function plays the consoles."""
+from runner.report import junit
 from runner.judge import expected
 from runner import ktap
 from runner.run import plugin
@@ -13,7 +14,8 @@ EXP = expected.load_expectations(expected.Path(__file__).resolve().parents[3] / 
 
 def judge(k, c, raw=False):
     v = judge_raw(c) if raw else verdict_judge(k.release(), k.proc_version(), c, EXP)
-    return plugin.outcome(k, c, v)
+    release = k.release()
+    return junit.outcome(f"{k.spec} ({release}, {k.accel})" if release else k.spec, c, v)
 
 BANNER = ["[    0.000000] Linux version 6.12.107+deb13-cloud-amd64", "# ubc-guest: start",
           "KTAP version 1", "# uring-buffer-conformance on kernel 6.12.107+deb13-cloud-amd64 (x86_64)"]
@@ -202,5 +204,5 @@ def test_judge_against_expected():
 
 def test_excerpt_keeps_head_and_tail():
     c = ktap.CaseResult("a", "crash", log=[f"line {i}" for i in range(100)])
-    ex = session.excerpt(c).splitlines()
+    ex = junit.excerpt(c).splitlines()
     assert ex[0] == "line 0" and ex[-1] == "line 99" and "[... 50 lines ...]" in ex

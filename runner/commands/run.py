@@ -1,0 +1,129 @@
+"""`run_tests.sh [run] [options] [CASE|GLOB ...]`: build, boot, run the cases, judge them,
+write every output (the default subcommand); and `run_tests.sh list-kernels`."""
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from runner.commands import gate as gate_cmd, results_in
+from runner.core.errors import NotRun, UsageError
+from runner.core.status import Exit
+from runner.run import options, preflight
+from runner.run.kernel_run import Options
+
+HELP = "run the cases on this kernel or on kernels booted in QEMU, and judge them (default)"
+
+
+def add_arguments(p) -> None:
+    options.add_cases(p)
+    p.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more detail (repeatable)")
+    p.add_argument("--raw", action="store_true", help="judge raw results: any failure fails "
+                   "(default: against expected/, known kernel bugs xfail)")
+    options.add_kernels(p)
+    p.add_argument("--list-kernels", action="store_true", help="the Debian kernels served, and exit")
+    options.add_boot(p)
+    o = p.add_argument_group("output")
+    options.add_results(o)
+    o.add_argument("--junitxml", metavar="FILE", help="JUnit XML (default in the results folder)")
+    o.add_argument("--ktap", action="store_true", help="print every kernel's KTAP as it arrives")
+    o.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first failure")
+    o.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k over KERNEL::CASE items")
+    g = p.add_argument_group("gating")
+    g.add_argument("--gate", action="store_true", help="with --baseline K1 --candidate K2")
+    g.add_argument("--baseline", metavar="K")
+    g.add_argument("--candidate", metavar="K")
+    g.add_argument("--save-baseline", metavar="FILE", help="with one --kernel: save its results")
+    g.add_argument("--against", metavar="FILE", help="with one --kernel: compare with a saved baseline")
+    options.add_expected(p)
+    options.add_build(p)
+    p.add_argument("--extra-binary", action="append", default=[], help=options.argparse.SUPPRESS)
+
+
+def main(a) -> int:
+    cases = preflight.select_cases(a.cases)
+    if a.list:
+        print("\n".join(cases))
+        return Exit.OK
+    if a.list_kernels:
+        return list_kernels(a)
+    checked = preflight.check_run(a)
+    if a.against:
+        try:
+            gate_cmd.load(a.against)
+        except UsageError as e:
+            raise UsageError(f"--against: {e}") from None
+    results = preflight.results_dir(a.results)
+    with results.lock:
+        preflight.build(a, cases)
+        from runner.run import plugin, matrix  # imports pytest: only when a run really starts
+        opts = Options(build=Path(a.build).resolve(), accel=a.accel, vng=a.vng,
+                       extra_binaries=[Path(os.path.abspath(p)) for p in a.extra_binary])
+        if a.case_timeout:
+            opts.case_timeout = a.case_timeout
+        plan = matrix.RunPlan(checked.specs, cases, opts, results.path, jobs=a.jobs, raw=a.raw,
+                              expected_dir=Path(a.expected),
+                              junitxml=Path(a.junitxml).resolve() if a.junitxml else None)
+        m = matrix.Matrix(plan, checked.expectations)
+        m.echo = a.ktap
+        rc = pytest_main(a, plugin.Plugin(m), len(checked.specs))
+        if rc is not None:
+            return rc
+        return after_run(a, checked.specs, m)
+
+
+def pytest_main(a, plugin, nkernels: int) -> int | None:
+    """pytest over the items; an exit status when pytest itself says the run did not happen."""
+    import pytest
+    from runner.core.paths import TOP
+    from runner.run import plugin as plugin_module
+    args = [str(Path(plugin_module.__file__).resolve()), "--rootdir", str(TOP),
+            "-p", "no:cacheprovider", "-p", "no:junitxml",
+            "-o", "console_output_style=classic", "-rfE", "-p", "no:conftest"]
+    if a.exitfirst:
+        args.append("-x")
+    if a.keyword:
+        args += ["-k", a.keyword]
+    args += ["-v"] * (a.verbose + 1 if nkernels == 1 else a.verbose)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    # SIGTERM ends the run like Ctrl-C: results so far are written and the VMs (in their own
+    # sessions, out of reach of the terminal's signals) are killed.
+    signal.signal(signal.SIGTERM, interrupt)
+    rc = int(pytest.main(args, plugins=[plugin]))
+    m = plugin.matrix
+    if rc == pytest.ExitCode.INTERRUPTED or m.interrupted:
+        return Exit.INTERRUPTED
+    if rc == pytest.ExitCode.NO_TESTS_COLLECTED:
+        raise UsageError(f"no KERNEL::CASE item matches -k {a.keyword!r}")
+    if rc in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or m.exit_status is None:
+        raise NotRun(f"pytest could not run the items (exit {rc})")
+    return None
+
+
+def after_run(a, specs: list[str], m) -> int:
+    """Gate and baseline steps on the run's result tree (in memory). A gate's exit status is
+    the comparison's (1: the candidate regressed), unless the run could not run what was
+    asked."""
+    rc = m.exit_status
+    if not (a.gate or a.save_baseline or a.against):
+        return rc
+    if rc in (Exit.NOT_RUN, Exit.INTERRUPTED):
+        print(f"run_tests.sh: the run was incomplete (exit {rc}); no gate on partial results")
+        return rc
+    kernels = {k.id: results_in.from_kernel(k, m.summary.run.get("cases")) for k in m.summary.kernels}
+    if a.gate:
+        print(f"== gate: baseline {a.baseline} -> candidate {a.candidate}")
+        return gate_cmd.compare(kernels[a.baseline], kernels[a.candidate])
+    if a.save_baseline:
+        return gate_cmd.save(kernels[specs[0]], a.save_baseline) or rc
+    print(f"== against baseline {a.against}")
+    return gate_cmd.compare(gate_cmd.load(a.against), kernels[specs[0]])
+
+
+def list_kernels(a) -> int:
+    from runner.kernel import resolve
+    print(resolve.list_kernels(preflight.Packages()()))
+    return Exit.OK

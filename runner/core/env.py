@@ -1,0 +1,71 @@
+"""Every environment variable the runner reads, in one place, with the same validation as
+the option it stands for. `run_tests.sh --help` lists them (help_lines()). A value that does
+not parse is a usage error (exit 2), as the option's would be; an empty value is unset."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from runner.core.errors import UsageError
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (argparse type and environment check alike)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise ValueError(f"not a whole number: {text!r}") from None
+    if v < 1:
+        raise ValueError(f"must be at least 1, not {v}")
+    return v
+
+
+def accel(text: str) -> str:
+    if text not in ("auto", "tcg", "kvm"):
+        raise ValueError(f"must be auto, tcg or kvm, not {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    parse: Callable[[str], object]
+    help: str
+
+
+VARS = {v.name: v for v in (
+    Var("UBC_CACHE", str, "download cache (kernels, packages, initramfs); default "
+        "$XDG_CACHE_HOME/uring-buffer-conformance or ~/.cache/uring-buffer-conformance"),
+    Var("XDG_CACHE_HOME", str, "where the default cache goes when UBC_CACHE is unset"),
+    Var("UBC_CASE_TIMEOUT", positive_int, "seconds per case binary, as --case-timeout"),
+    Var("UBC_ACCEL", accel, "auto, tcg or kvm, as --accel"),
+    Var("BUILD", str, "the build folder (default build/), as make's BUILD"),
+    Var("UBC_QEMU", str, "the QEMU binary (default qemu-system-x86_64)"),
+    Var("UBC_VNG", str, "the vng binary (default: vng on PATH)"),
+    Var("UBC_BUSYBOX_VERSION", str, "busybox-static version for the initramfs (default: deps.conf)"),
+    Var("UBC_KBUILD_DIR", str, "where bisect-step builds kernels (default <cache>/kbuild)"),
+    Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
+)}
+
+
+def get(name: str, default=None):
+    """The parsed value of an environment variable, or default when unset or empty."""
+    var = VARS[name]
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return var.parse(raw)
+    except ValueError as e:
+        raise UsageError(f"environment variable {name}={raw!r}: {e}") from None
+
+
+def check_all() -> None:
+    """Validate every variable that is set (at the start of a command, before any work)."""
+    for name in VARS:
+        get(name)
+
+
+def help_lines() -> list[str]:
+    return [f"  {v.name:20} {v.help}" for v in VARS.values()]

@@ -1,0 +1,93 @@
+"""The options every command shares, declared once each with one validation; the commands'
+parsers (runner/cli.py builds them all as subcommands of one parser) take them from here.
+
+A usage error is one line naming the command's own --help (UsageError, exit 2)."""
+from __future__ import annotations
+
+import argparse
+
+from runner.core import env
+from runner.core.errors import UsageError
+from runner.core.paths import TOP
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (UsageError: exit status 2)."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _argtype(fn):
+    """An env validator as an argparse type (its ValueError becomes argparse's message)."""
+    def parse(text: str):
+        try:
+            return fn(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    parse.__name__ = fn.__name__
+    return parse
+
+
+positive_int = _argtype(env.positive_int)
+accel_choice = _argtype(env.accel)
+# Declared here and nowhere else (runner/core/tests/test_options.py checks it).
+SHARED = ("--accel", "--case-timeout", "--vng", "--build", "--no-build", "--results",
+          "--expected", "--kernel", "--matrix")
+
+
+def add_cases(p, required: bool = False) -> None:
+    p.add_argument("cases", nargs="+" if required else "*", metavar="CASE|GLOB",
+                   help="case binaries (names of cases/*/*.c) or globs; default: all")
+
+
+def add_boot(p, vng_help: str = "boot bzImages and build trees in virtme-ng where it can "
+             "(9p built in); others say so and use the built-in QEMU") -> None:
+    """How a kernel is booted: accelerator, per-case timeout, vng."""
+    g = p.add_argument_group("booting")
+    g.add_argument("--accel", type=accel_choice, default=None, metavar="auto|tcg|kvm",
+                   help="auto (KVM if a probe boot works, else TCG), tcg or kvm "
+                   "(default UBC_ACCEL or auto)")
+    g.add_argument("--case-timeout", type=positive_int, default=None, metavar="S",
+                   help="seconds per case binary (default UBC_CASE_TIMEOUT or run-cases.sh's)")
+    g.add_argument("--vng", action="store_true", help=vng_help)
+
+
+def add_kernels(p) -> None:
+    g = p.add_argument_group("kernels")
+    g.add_argument("--kernel", action="append", default=[], metavar="K",
+                   help="repeatable: a Debian series or version (6.1, 6.12, 6.12.95+deb12), a "
+                   "bzImage, a kernel build tree, or host (default: host)")
+    g.add_argument("--matrix", action="store_true", help="the newest Debian package of every "
+                   "series, and host")
+    g.add_argument("-j", "--jobs", type=positive_int, default=1, metavar="N",
+                   help="boot N kernels in parallel")
+
+
+def add_build(p) -> None:
+    """The suite's build folder (BUILD) and --no-build (use it as it is)."""
+    p.add_argument("--build", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--no-build", action="store_true", help=argparse.SUPPRESS)
+
+
+def add_results(p, default: str = "results/<timestamp>/") -> None:
+    p.add_argument("--results", metavar="DIR", help=f"results folder (default {default})")
+
+
+def add_expected(p) -> None:
+    p.add_argument("--expected", default=None, metavar="DIR",
+                   help="the expected/ folder (default: the suite's)")
+
+
+def resolve_env(a) -> argparse.Namespace:
+    """Fill the defaults that come from the environment (validated like the options)."""
+    env.check_all()
+    if getattr(a, "accel", "x") is None:
+        a.accel = env.get("UBC_ACCEL", "auto")
+    if hasattr(a, "build") and a.build is None:
+        a.build = env.get("BUILD", str(TOP / "build"))
+    if hasattr(a, "case_timeout") and a.case_timeout is None:
+        a.case_timeout = env.get("UBC_CASE_TIMEOUT")
+    if hasattr(a, "expected") and a.expected is None:
+        a.expected = str(TOP / "expected")
+    return a
