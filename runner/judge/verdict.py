@@ -56,6 +56,8 @@ def judge_raw(case: CaseResult) -> Verdict:
                        decided_by="raw")
     if st is Status.INTERRUPTED:
         return Verdict(Kind.NOT_RUN, f"{case.name} interrupted: {case.reason}", decided_by="raw")
+    if st is Status.NOTRUN and case.host_fault:
+        return Verdict(Kind.NOT_RUN, f"{case.name} could not run: {case.reason}", decided_by="raw")
     return Verdict(Kind.REGRESSION, f"{case.name} {st.label}: {case.reason or st.value}",
                    decided_by="raw")
 
@@ -76,7 +78,8 @@ def judge(kernel_release: str, proc_version: str | None, case: CaseResult,
     if status is Status.INTERRUPTED:
         return Verdict(Kind.NOT_RUN, f"{name} interrupted before its result ({reason}); "
                        f"the run was stopped, nothing is judged")
-    if status is Status.NOTRUN and never_ran:
+    if status is Status.NOTRUN and (never_ran or case.host_fault):
+        # Nothing the kernel did: the host kept it from running (no boot, QEMU killed).
         return Verdict(Kind.NOT_RUN, f"{name} could not run: {reason}")
     v = parse_version(kernel_release, proc_version)
     if v is None:

@@ -109,6 +109,15 @@ def host_fault(reason: str | None, exit_code: int | None, stderr: str) -> str | 
     return f"{what} on the host side, not a kernel crash" + (f": {last[:200]}" if last else "")
 
 
+def _stopped_on_host(pid: int) -> bool:
+    """Is the process stopped (state T: SIGSTOP, a debugger) rather than silent?"""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+    except (OSError, IndexError):
+        return False
+
+
 def die_with_parent() -> None:
     """preexec_fn: the child gets SIGKILL when the runner dies, even by kill -9."""
     import ctypes
@@ -168,7 +177,7 @@ def run(cmd: list[str], deadline: float, silence: float,
         fd = proc.stdout.fileno()
         buf = b""
         last = t0
-        timed_out = False
+        timed_out = stopped = False
 
         def emit(raw: bytes):
             line = raw.decode("utf-8", "replace").replace("\r", "")
@@ -184,6 +193,7 @@ def run(cmd: list[str], deadline: float, silence: float,
             left = min(t0 + deadline - now, last + silence - now)
             if left <= 0:
                 timed_out = True
+                stopped = _stopped_on_host(proc.pid)
                 break
             r, _, _ = select.select([fd], [], [], min(left, 0.5))
             if not r:
@@ -229,6 +239,8 @@ def run(cmd: list[str], deadline: float, silence: float,
     b.seconds = round(time.monotonic() - t0, 2)
     b.timed_out = timed_out
     b.end_reason = ended(b.exit_code, timed_out) if ended else probe_end(b.console, b.exit_code, timed_out)
+    if stopped:  # SIGSTOP on the host froze it: silence that says nothing of the kernel
+        b.end_reason, b.stderr = "qemu stopped", b.stderr + "stopped (SIGSTOP) on the host\n"
     if _stopping.is_set() and b.end_reason is not None:
         b.end_reason = "interrupted"
     b.host_fault = host_fault(b.end_reason, b.exit_code, b.stderr)

@@ -14,7 +14,7 @@ with PYTHONPATH set to it. Facts it is built on (docs/bisect/README.md has the m
 """
 from __future__ import annotations
 
-from runner.core import env
+from runner.core import env as ubc_env
 from runner.core.paths import TOP
 import os
 import shlex
@@ -56,7 +56,7 @@ def _extract(deb: Path, dest: Path) -> None:
 
 def find() -> tuple[list[str], dict[str, str], str]:
     """(argv prefix, extra environment, description) of a usable vng."""
-    exe = env.get("UBC_VNG") or shutil.which("vng")
+    exe = ubc_env.get("UBC_VNG") or shutil.which("vng")
     if exe:
         return [exe], {}, f"vng {exe}"
     version = pinned()

@@ -44,6 +44,7 @@ class CaseResult:
     plan: int | None = None  # the nested plan
     line: int | None = None  # console line of its "# Subtest:" header (or result line)
     seconds: float | None = None  # its wall time, from run-cases.sh's "# time: NAME S" line
+    host_fault: bool = False  # not run because of the host (QEMU killed or stopped), not the kernel
 
     def apply_event(self, ev: KernelEvent) -> None:
         """A kernel event overrides what the case's own KTAP said."""
@@ -81,8 +82,11 @@ class CaseResult:
 
     def to_dict(self) -> dict:
         """The shape of a case in the runner's summary.json."""
-        return {"status": str(self.status), "reason": self.reason,
-                "subtests": [s.to_dict() for s in self.subtests], "seconds": self.seconds}
+        d = {"status": str(self.status), "reason": self.reason,
+             "subtests": [s.to_dict() for s in self.subtests], "seconds": self.seconds}
+        if self.host_fault:
+            d["host_fault"] = True
+        return d
 
 
 @dataclass

@@ -32,7 +32,7 @@ FORMAT = {
                "console_log": (str,), "ktap": (str, OPT), "cases": (dict,), "events": (list,),
                "source": (str, OPT)},
     "case": {"status": (str,), "reason": (str,), "subtests": (list,),
-             "seconds": (int, float, OPT), "verdict": (dict, OPT)},
+             "seconds": (int, float, OPT), "verdict": (dict, OPT), "host_fault": (bool,)},
     "subtest": {"name": (str,), "status": (str,), "reason": (str,)},
     "verdict": {"kind": (str,), "message": (str,), "entry": (str, OPT), "expected": (str, OPT),
                 "decided_by": (str, OPT), "known_bug": (bool,)},
@@ -44,7 +44,7 @@ OPTIONAL = {"summary": {"schema", "run"},
             "kernel": {"package", "package_version", "sha256", "release", "proc_version",
                        "accel", "accel_why", "boot_seconds", "seconds", "end_reason", "error",
                        "boots", "console_log", "ktap", "events", "source", "ran"},
-            "case": {"reason", "subtests", "seconds", "verdict"},
+            "case": {"reason", "subtests", "seconds", "verdict", "host_fault"},
             "subtest": {"reason"}, "verdict": {"entry", "expected", "decided_by", "known_bug"}}
 
 
@@ -126,7 +126,8 @@ def case_from_dict(name: str, d, where: str) -> CaseResult:
         except ValueError as e:
             raise ResultsError(f"{where}: case {name!r} subtest {s['name']!r}: {e}") from None
         subs.append(SubResult(s["name"], sst.value, s.get("reason") or ""))
-    return CaseResult(name, status.value, d.get("reason") or "", subs, seconds=d.get("seconds"))
+    return CaseResult(name, status.value, d.get("reason") or "", subs, seconds=d.get("seconds"),
+                      host_fault=d.get("host_fault", False))
 
 
 def kernel_from_dict(k, where: str) -> KernelResult:

@@ -120,7 +120,7 @@ def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
                 c = run.cases.get(name)
                 if _unfinished(c):
                     c = c or ktap.CaseResult(name)
-                    c.status, c.reason = status, b.host_fault
+                    c.status, c.reason, c.host_fault = status, b.host_fault, True
                 results[name] = c
             break
         for name in remaining:

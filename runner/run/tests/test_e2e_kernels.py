@@ -69,7 +69,7 @@ def test_every_kernel_booted_and_every_case_has_a_result(matrix_run):
     cp, results, summary, _, _ = matrix_run
     assert cp.returncode == 1, cp.stdout[-3000:] + cp.stderr[-3000:]  # the crash case fails
     assert set(summary["run"]) == {"started", "qemu", "host_kernel", "versions", "mode",
-                                   "interrupted", "exit_status", "outcome"}
+                                   "interrupted", "exit_status", "outcome", "cases"}
     assert summary["run"]["exit_status"] == 1 and summary["run"]["outcome"] == "regression"
     assert any("liburing" in v for v in summary["run"]["versions"])
     assert any("busybox" in v for v in summary["run"]["versions"])
@@ -159,7 +159,7 @@ def test_vm_killed_from_outside_is_a_host_fault_not_a_kernel_crash(tmp_path, mon
     killed = []  # the accelerator probe (on a cold cache) also goes through qemu.run
     boots_after_kill = []
 
-    def killing_run(cmd, deadline, silence, on_line=None, log=None, on_spawn=None):
+    def killing_run(cmd, deadline, silence, on_line=None, log=None, on_spawn=None, **kw):
         procs = []
         if killed:
             boots_after_kill.append(cmd)
@@ -170,7 +170,7 @@ def test_vm_killed_from_outside_is_a_host_fault_not_a_kernel_crash(tmp_path, mon
                 procs[0].kill()
             if on_line:
                 on_line(line)
-        return real_run(cmd, deadline, silence, on_line=watch, log=log, on_spawn=procs.append)
+        return real_run(cmd, deadline, silence, on_line=watch, log=log, on_spawn=procs.append, **kw)
     monkeypatch.setattr(qemu, "run", killing_run)
     opts = Options()
     kr = KernelRun(KERNELS[-1], cases, opts, tmp_path / "out", Initramfs(opts, cases))
