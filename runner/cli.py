@@ -48,9 +48,22 @@ def parser() -> Parser:
     return ap
 
 
+def interrupt_on_sigterm() -> None:
+    """SIGTERM ends every command like Ctrl-C, from its first step (the build too): what
+    was collected is written, children are killed, the exit status is 130."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     remap = int
+    interrupt_on_sigterm()
     try:
         ap = parser()
         names = commands()

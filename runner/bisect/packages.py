@@ -17,7 +17,6 @@ from runner.core.paths import TOP
 import argparse
 import datetime as dt
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -163,9 +162,6 @@ def main(a) -> int:
               f"({v.why}) boot {kr.boot_seconds():.1f}s log {kr.console_log}", flush=True)
         return v
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, interrupt)
     t0 = time.monotonic()
     s = search(span, test, old, new)
     for line in report(s, old, new, a.fix):

@@ -18,7 +18,6 @@ from runner.core.paths import TOP
 import argparse
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -196,9 +195,6 @@ def line(commit: str, build_s: float, boot_s: float, v: StepVerdict, log: Path |
 def main(a) -> int:
     """Never exits 1-127 by accident: git bisect would count that as bad. Bad arguments,
     missing tools and unexpected errors are 128 (abort the bisect)."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, interrupt)
     t0 = time.monotonic()
     try:
         v, commit, build_s, boot_s, log = run(a)

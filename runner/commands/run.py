@@ -3,7 +3,6 @@ write every output (the default subcommand); and `run_tests.sh list-kernels`."""
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 from runner.commands import gate as gate_cmd, results_in
@@ -87,11 +86,6 @@ def pytest_main(a, plugin, nkernels: int) -> int | None:
         args += ["-k", a.keyword]
     args += ["-v"] * (a.verbose + 1 if nkernels == 1 else a.verbose)
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    # SIGTERM ends the run like Ctrl-C: results so far are written and the VMs (in their own
-    # sessions, out of reach of the terminal's signals) are killed.
-    signal.signal(signal.SIGTERM, interrupt)
     rc = int(pytest.main(args, plugins=[plugin]))
     m = plugin.matrix
     if rc == pytest.ExitCode.INTERRUPTED or m.interrupted:

@@ -2,10 +2,22 @@
 read like a guest's console (the same parser, the same results)."""
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 
 from runner.kernel import qemu
+
+
+def contained() -> list[str]:
+    """The host run's prefix: as root, a PID namespace whose init dies with the runner
+    (unshare --kill-child is told by PR_SET_PDEATHSIG), and the kernel then kills every
+    process in it: a case that `timeout` put in a process group of its own dies with the
+    runner even on kill -9. Elsewhere nothing (Ctrl-C and SIGTERM still kill the session)."""
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        return ["unshare", "--pid", "--fork", "--kill-child"]
+    return []
 
 
 def boot_fn(opts, log, tee, runs: list):
@@ -14,8 +26,8 @@ def boot_fn(opts, log, tee, runs: list):
         on_line = tee(on_line)
         extra = {p.name: p for p in opts.extra_binaries}
         bins = [extra.get(c) or opts.build / "bin" / c for c in remaining]
-        cmd = ["sh", str(opts.build / "bin" / "run-cases.sh"), "-t", str(opts.case_timeout),
-               *map(str, bins)]
+        cmd = contained() + ["sh", str(opts.build / "bin" / "run-cases.sh"),
+                             "-t", str(opts.case_timeout), *map(str, bins)]
         log.write(f"### ubc-runner: host run: {' '.join(cmd)}\n")
         b = qemu.Boot(command=cmd)
         if qemu.stopping():

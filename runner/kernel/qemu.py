@@ -147,10 +147,32 @@ class tracked:
 
 
 def _kill(proc) -> None:
+    """SIGKILL the child's process group and every process of its session: a case that
+    coreutils' timeout moved to a group of its own is still in the session."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    for pid in session_members(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def session_members(sid: int) -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 3 and fields[3] == str(sid):  # field 6 of stat: the session id
+            out.append(int(d))
+    return out
 
 
 def run(cmd: list[str], deadline: float, silence: float,

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.kernel import bzimage
+from runner.kernel import bzimage, qemu
 from runner.judge import expected
 from runner.kernel import resolve as kernels
 from runner.kernel.cache import CacheError, cache_dir
@@ -203,10 +203,20 @@ def results_dir(arg: str | None) -> ResultsDir:
 def build(a, cases: list[str]) -> None:
     if a.no_build:
         return
-    cp = subprocess.run(["make", "-s", "-C", str(TOP), f"BUILD={a.build}", "all"],
-                        stdout=sys.stderr, stderr=sys.stderr)
-    if cp.returncode != 0:
-        raise NotRun(f"the build failed (make exit {cp.returncode}, see above)")
+    # Its own session, so an interrupt (Ctrl-C, SIGTERM: KeyboardInterrupt here) kills the
+    # whole make and its compilers instead of leaving them building.
+    proc = subprocess.Popen(["make", "-s", "-C", str(TOP), f"BUILD={a.build}", "all"],
+                            stdout=sys.stderr, stderr=sys.stderr, stdin=subprocess.DEVNULL,
+                            start_new_session=True, preexec_fn=qemu.die_with_parent)
+    with qemu.tracked(proc):
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:
+            qemu.kill_running()
+            proc.wait()
+            raise
+    if rc != 0:
+        raise NotRun(f"the build failed (make exit {rc}, see above)")
     missing = [c for c in cases if not (Path(a.build) / "bin" / c).is_file()]
     if missing:
         raise NotRun(f"the build made no binary for {', '.join(missing)}")
