@@ -8,8 +8,6 @@ refreshed (olddefconfig) at every step, so an unchanged .config never rebuilds t
 """
 from __future__ import annotations
 
-from runner.core import env
-from runner.core.errors import NotRun
 import hashlib
 import os
 import shutil
@@ -18,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.core import env
+from runner.core.errors import NotRun
 from runner.kernel import qemu
 from runner.kernel.cache import cache_dir
 

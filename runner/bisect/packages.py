@@ -13,7 +13,6 @@ that is not what it was said to be, only skipped versions in between), 130 inter
 """
 from __future__ import annotations
 
-from runner.core.paths import TOP
 import argparse
 import datetime as dt
 import os
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from runner.core.paths import TOP
 from runner.kernel import resolve as kernels
 from runner.kernel import qemu
 from runner.bisect.verdict import BAD, GOOD, INFRA, INTERRUPTED, LABEL, StepVerdict, judge_kernel_run

@@ -13,8 +13,6 @@ It prints one line: commit, build seconds, boot seconds, verdict, the kept conso
 """
 from __future__ import annotations
 
-from runner.core.errors import NotRun
-from runner.core.paths import TOP
 import argparse
 import datetime as dt
 import os
@@ -23,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from runner.core.errors import NotRun
+from runner.core.paths import TOP
 from runner.bisect import kbuild
 from runner.kernel import qemu
 from runner.kernel import vng

@@ -24,14 +24,14 @@ entries would predict in the message, never applied silently.
 """
 from __future__ import annotations
 
-from runner.core.errors import UsageError
-from runner.core.status import EXPECTABLE
 import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.core.errors import UsageError
+from runner.core.status import EXPECTABLE
 from runner.judge import features as feature_table
 from runner.core.versions import KernelVersion, VersionRange, bound
 

@@ -5,9 +5,10 @@ prints ("<name> absent: <proof>"), since the release that added it.
 """
 from __future__ import annotations
 
-from runner.core.paths import TOP
 import re
 from pathlib import Path
+
+from runner.core.paths import TOP
 
 TABLE = TOP / "harness" / "ubc_features.h"
 _LINE = re.compile(r'^UBC_FEATURE\(\s*(\w+)\s*,\s*"([^"]+)"\s*,\s*"(\d+\.\d+)"\s*,\s*(\w+)\s*\)\s*$')

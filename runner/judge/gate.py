@@ -5,9 +5,9 @@ runner/report/summary.py or the run's tree in memory); runner/commands/gate.py l
 """
 from __future__ import annotations
 
-from runner.core.errors import UsageError
 from dataclasses import asdict, dataclass, field
 
+from runner.core.errors import UsageError
 from runner.core.status import BAD_STATUSES, UNFINISHED
 
 BAD = tuple(s.value for s in BAD_STATUSES)

@@ -3,7 +3,6 @@ the ELF vmlinux with a PVH entry note that QEMU boots without the real-mode setu
 """
 from __future__ import annotations
 
-from runner.core.errors import UsageError
 import bz2
 import lzma
 import shutil
@@ -11,6 +10,8 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
+
+from runner.core.errors import UsageError
 
 
 class NotABzImage(UsageError):

@@ -6,13 +6,14 @@ reader sees nothing or the whole thing.
 """
 from __future__ import annotations
 
-from runner.core import env
-from runner.core.errors import NotRun
 import contextlib
 import fcntl
 import os
 import tempfile
 from pathlib import Path
+
+from runner.core import env
+from runner.core.errors import NotRun
 
 
 class CacheError(NotRun):

@@ -8,8 +8,6 @@ its target is stored once, as /ubc/multi/<target's name>, and /ubc/bin/<name> po
 """
 from __future__ import annotations
 
-from runner.core import env
-from runner.core.paths import GUEST, TOP
 import hashlib
 import json
 import os
@@ -21,6 +19,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from runner.core import env
+from runner.core.paths import GUEST, TOP
 from runner.kernel.cache import CacheError, cache_dir, locked, write_atomic
 from runner.kernel.resolve import FetchError, papt, sha256
 

@@ -6,7 +6,6 @@ A panic (panic=-1 with -no-reboot) also ends QEMU with 0, so the marker tells th
 """
 from __future__ import annotations
 
-from runner.core import env
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from runner.core import env
 from runner.guest import GUEST_ALIVE, GUEST_DONE, GUEST_START
 
 QEMU = env.get("UBC_QEMU", "qemu-system-x86_64")

@@ -6,8 +6,6 @@ The cloud flavour is used: smaller downloads, same io_uring, boots as fast or fa
 """
 from __future__ import annotations
 
-from runner.core.errors import NotRun, UsageError
-from runner.core.paths import TOP
 import hashlib
 import json
 import os
@@ -20,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.core.errors import NotRun, UsageError
+from runner.core.paths import TOP
 from runner.kernel.bzimage import NotABzImage, check_bzimage, pvh_elf, pvh_vmlinux
 from runner.core.versions import vkey
 from runner.kernel.cache import CacheError, cache_dir, locked, write_atomic

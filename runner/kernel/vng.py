@@ -14,8 +14,6 @@ with PYTHONPATH set to it. Facts it is built on (docs/bisect/README.md has the m
 """
 from __future__ import annotations
 
-from runner.core import env as ubc_env
-from runner.core.paths import TOP
 import os
 import shlex
 import shutil
@@ -23,6 +21,8 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from runner.core import env as ubc_env
+from runner.core.paths import TOP
 from runner.guest import GUEST_DONE
 from runner.kernel import qemu
 from runner.kernel.cache import cache_dir, locked

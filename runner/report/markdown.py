@@ -10,13 +10,13 @@ between kernels, the documentation errata, kernel events and links to the raw co
 """
 from __future__ import annotations
 
-from runner.core.paths import TOP
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.core.paths import TOP
 from runner.judge.expected import (Expectations, errata_problems, errata_range_warnings,
                              load_expectations)
 from runner.core.errors import NotRun

@@ -6,8 +6,6 @@ with recorded consoles); `KernelRun` does it for a real kernel in QEMU or on the
 """
 from __future__ import annotations
 
-from runner.core import env
-from runner.core.paths import RUN_CASES, TOP
 import os
 import platform
 import re
@@ -17,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from runner.core import env
+from runner.core.paths import RUN_CASES, TOP
 from runner.kernel import host
 from runner.kernel import resolve as kernels
 from runner import ktap

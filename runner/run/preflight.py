@@ -4,8 +4,6 @@ then the build. Bad input is a UsageError (exit 2), what is not the user's a Not
 """
 from __future__ import annotations
 
-from runner.core.errors import NotRun, UsageError
-from runner.core.paths import TOP
 import datetime as dt
 import fcntl
 import fnmatch
@@ -15,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.core.errors import NotRun, UsageError
+from runner.core.paths import TOP
 from runner.kernel import bzimage, qemu
 from runner.judge import expected
 from runner.kernel import resolve as kernels

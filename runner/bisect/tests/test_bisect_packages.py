@@ -1,11 +1,11 @@
 """The packaged-kernel search (runner/bisect_packages.py) on a recorded version list
 (data/papt_madison_2026-12.txt: `papt apt-cache madison` of every cloud kernel, mirror
 replaced by MIRROR), with a fake boot that answers from a table. Nothing is downloaded."""
-from runner.testing.fakes import DATA
 from pathlib import Path
 
 import pytest
 
+from runner.testing.fakes import DATA
 from runner.bisect import packages as bp
 from runner.kernel import resolve as kernels
 from runner.bisect.verdict import BAD, GOOD, INFRA, SKIP, StepVerdict

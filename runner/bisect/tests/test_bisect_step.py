@@ -1,7 +1,6 @@
 """Every exit path of `run_tests.sh --bisect-step` (what git bisect run reads: 0 good, 1 bad,
 125 skip, 128 abort, 130 interrupted), on a fake kernel tree with a fake make, a fake QEMU
 that replays a console, and a fake vng. No kernel is built or booted."""
-from runner.testing.fakes import FAKE
 import os
 import signal
 import subprocess
@@ -9,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from runner.testing.fakes import FAKE
 from runner.testing.fakes import fake_bzimage
 
 from runner.bisect import verdict as bv

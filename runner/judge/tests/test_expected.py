@@ -1,10 +1,10 @@
 """runner/expected.py (loading expected/), runner/versions.py and runner/verdict.py."""
-from runner.testing.fakes import DATA
 import shutil
 from pathlib import Path
 
 import pytest
 
+from runner.testing.fakes import DATA
 from runner.run import plugin
 from runner.judge.expected import ExpectationError, errata_problems, errata_range_warnings, load_expectations
 from runner.ktap.parser import CaseResult, SubResult, parse_console

@@ -1,10 +1,10 @@
 """runner/judge/gate.py and `run_tests.sh gate` (runner/commands/gate.py): baseline against candidate, differences and the regression verdict."""
-from runner.testing.fakes import DATA
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from runner.testing.fakes import DATA
 from runner import cli
 from runner.commands import gate as gate_cmd
 from runner.judge.gate import classify, compare

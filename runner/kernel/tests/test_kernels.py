@@ -3,7 +3,6 @@
 The package data is recorded `papt apt-cache madison` output (data/papt_madison.txt, mirror
 replaced by MIRROR), so no network is needed.
 """
-from runner.testing.fakes import DATA
 import gzip
 import lzma
 import struct
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.testing.fakes import DATA
 from runner.kernel import bzimage
 from runner.kernel import resolve as kernels
 

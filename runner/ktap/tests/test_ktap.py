@@ -3,9 +3,9 @@
 host_run_mixed.log is a real ./run_tests.sh run on the host (one case failing, nested skips);
 the others are made from real output by hand, each for one console accident.
 """
-from runner.testing.fakes import DATA
 from pathlib import Path
 
+from runner.testing.fakes import DATA
 from runner.ktap.parser import ConsoleParser, parse_console
 
 

@@ -10,12 +10,12 @@ nested `not ok`, then its own `ok N name` without SKIP, and no report of it with
 The oracle below reads the console on its own: it only puts back lines a timestamped printk
 cut (as the console does) and drops the console's escape codes with ktap.clean.
 """
-from runner.testing.fakes import DATA
 import random
 import re
 import time
 from pathlib import Path
 
+from runner.testing.fakes import DATA
 from runner.ktap.parser import ConsoleParser, clean, end_reason, parse_console
 
 LOGS = sorted(p.name for p in DATA.glob("*.log"))

@@ -1,5 +1,4 @@
 """runner/report/markdown.py and html.py: markdown and self-contained HTML from a summary.json and expected/."""
-from runner.testing.fakes import DATA
 import json
 import shutil
 from html.parser import HTMLParser
@@ -7,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.testing.fakes import DATA
 from runner.ktap.parser import parse_console
 from runner.judge.expected import load_expectations
 from runner import cli

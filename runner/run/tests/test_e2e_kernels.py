@@ -7,7 +7,6 @@ Also proves that a kernel panic (runner/testing/guest/crash_sysrq) and a VM kill
 reported as a failure of the case that was running, with every other result kept, and that a
 case which says ok but taints the kernel (runner/testing/guest/taint_user) fails.
 """
-from runner.testing.fakes import GUEST_CASES
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.testing.fakes import GUEST_CASES
 from runner.kernel import qemu
 from runner.kernel.initramfs import Initramfs
 from runner.run.kernel_run import KernelRun, Options

@@ -1,7 +1,6 @@
 """Never a false green: a run that did not run what was asked never exits 0 and is never
 counted as skipped. A fake QEMU (runner/testing/fake/qemu) plays the host-side faults; bad
 arguments are one line and exit 2 before anything is built or booted."""
-from runner.testing.fakes import DATA, FAKE
 import json
 import os
 import signal
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from runner.testing.fakes import DATA, FAKE
 from runner.testing.fakes import fake_bzimage
 
 TOP = Path(__file__).resolve().parents[3]
