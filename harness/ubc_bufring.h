@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Buffer-ring helpers for cases/bufring: a ring registered by hand (user memory or
- * IOU_PBUF_RING_MMAP), filling it, raw IORING_REGISTER_PBUF_RING calls, and the probes of
- * the buffer-ring features that came after 5.19 (their lines are in ubc_features.h).
+ * IOU_PBUF_RING_MMAP), filling it, raw IORING_REGISTER_PBUF_RING calls (ubc_bufring.c).
+ * The buffer-ring probes are in ubc_probe_bufring.c (their lines in ubc_features.h).
  */
 #ifndef UBC_BUFRING_H
 #define UBC_BUFRING_H
