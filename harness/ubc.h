@@ -2,9 +2,10 @@
 /*
  * Helpers shared by the conformance cases, each group in its own harness/ file (named
  * below): feature probes whose "absent" answer comes from a well-formed call, so a SKIP
- * always carries a proven reason (ubc_probe.c), buffers between guard pages (ubc_buf.c),
- * byte patterns (ubc_pattern.c), one-SQE submission (ubc_submit.c), provided buffers
- * (ubc_provide.c) and clone helpers (ubc_clone.c). Their own tests: harness/tests/.
+ * always carries a proven reason (ubc_probe.c; ubc_probe_bufring.c, _clone.c and _regbuf.c
+ * for those families, each probe beside its decision), buffers between guard pages
+ * (ubc_buf.c), byte patterns (ubc_pattern.c), one-SQE submission (ubc_submit.c), provided
+ * buffers (ubc_provide.c) and clone helpers (ubc_clone.c). Their own tests: harness/tests/.
  */
 #ifndef UBC_H
 #define UBC_H
@@ -33,10 +34,11 @@ int ubc_probe(enum ubc_feature f, char *why, size_t len);
 const char *ubc_feature_name(enum ubc_feature f);
 
 /*
- * Probe decisions, one pure function per probe (ubc_probe.c): given what the probe's
- * well-formed call returned, 1 present, 0 absent (why names the errno taken as proof of
- * absence), or -errno when that result proves nothing. harness/tests checks them on crafted
- * inputs. got: ubc_probe_provide's "both opcodes listed" (1/0); the others' -errno or
+ * Probe decisions split out as pure functions, each beside its probe (ubc_probe.c,
+ * ubc_probe_bufring.c, ubc_probe_clone.c; the other probes decide inline): given what
+ * the probe's well-formed call returned, 1 present, 0 absent (why names the errno taken as
+ * proof of absence), or -errno when that result proves nothing. harness/tests checks them on
+ * crafted inputs. got: ubc_probe_provide's "both opcodes listed" (1/0); the others' -errno or
  * success value of the call (setup_buf_ring's err, register_ring_fd's return, the clone's
  * return, the selecting send's CQE res).
  */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Buffer-ring helpers for cases/bufring: a ring registered by hand (user memory or
- * IOU_PBUF_RING_MMAP), filling it, raw IORING_REGISTER_PBUF_RING calls, and the probes of
- * the buffer-ring features that came after 5.19 (their lines are in ubc_features.h).
+ * IOU_PBUF_RING_MMAP), filling it, raw IORING_REGISTER_PBUF_RING calls (ubc_bufring.c), and
+ * the held-buffer cases' fixture and waiting recv (ubc_held.c). The buffer-ring probes are
+ * in ubc_probe_bufring.c (their lines in ubc_features.h).
  */
 #ifndef UBC_BUFRING_H
 #define UBC_BUFRING_H
@@ -78,6 +79,49 @@ int ubc_tcp_pair(int sv[2]);
 int ubc_wait_readable(int fd, int want);
 int ubc_tcp_pair_fill(int sv[2], size_t len, unsigned int seed);
 int ubc_tcp_send(int sv[2], size_t n, unsigned int seed, size_t pos);
+
+/*
+ * The held-buffer cases (harness/ubc_held.c): a selecting recv that waits, holding its buffer
+ * or about to take one, while the case changes the group under it. ubc_held_setup: a ring of
+ * 8 entries, an AF_UNIX stream pair (sv[0] receives, sv[1] sends) and two guarded zeroed
+ * areas of len bytes, legacy and ringbuf; 0 or -errno, with nothing left behind.
+ * ubc_held_free: all of it, and b while it is registered.
+ */
+struct ubc_held {
+	struct io_uring ring;
+	struct ubc_br b;
+	unsigned char *legacy, *ringbuf;
+	size_t len;
+	int sv[2];
+};
+int ubc_held_setup(struct ubc_held *h, size_t len);
+void ubc_held_free(struct ubc_held *h);
+/*
+ * Give group bgid one buffer of h->len bytes: UBC_HELD_LEGACY provides legacy as ID
+ * UBC_HELD_LEGACY_ID; UBC_HELD_RING registers b (4 entries) holding ringbuf as ID
+ * UBC_HELD_RING_ID. 0, the provide's res, or -errno of the call.
+ */
+enum ubc_held_kind { UBC_HELD_LEGACY, UBC_HELD_RING };
+#define UBC_HELD_LEGACY_ID	7
+#define UBC_HELD_RING_ID	9
+int ubc_held_give(struct ubc_held *h, int bgid, enum ubc_held_kind kind);
+
+#define UBC_HELD_UD		1ULL	/* user_data of ubc_held_recv's request */
+#define UBC_HELD_WAIT_MS	100	/* how long it must stay without a CQE */
+/*
+ * Submit one recv of up to len bytes (0: the whole buffer) with msg_flags at h->sv[0],
+ * selecting from group bgid, with sqe_flags added (IOSQE_ASYNC: from io-wq), and prove it
+ * waits: no CQE for UBC_HELD_WAIT_MS. 0; -EALREADY when it completed instead (its CQE is
+ * consumed; the premise is broken, e.g. the data was already there or the group empty); or
+ * -errno of the submission or wait.
+ */
+int ubc_held_recv(struct ubc_held *h, unsigned int len, int msg_flags, int bgid,
+		  unsigned int sqe_flags);
+/*
+ * Wait (up to 5 s) for that recv's CQE: 0 with its res and flags; -ETIME when none came,
+ * -EPROTO when the CQE is another request's (its user_data not UBC_HELD_UD).
+ */
+int ubc_held_done(struct ubc_held *h, int *res, unsigned int *flags);
 
 /* IORING_CQE_F_BUFFER with buffer ID bid, the flag word a selecting CQE carries. */
 #define UBC_BUF_FLAGS(bid) (IORING_CQE_F_BUFFER | ((unsigned int)(bid) << IORING_CQE_BUFFER_SHIFT))

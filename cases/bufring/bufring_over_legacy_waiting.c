@@ -8,7 +8,6 @@
  * the ring registers, and the waiting recv, when data comes, selects from the ring.
  * The wait is observed (no CQE for 100 ms) before anything is changed.
  */
-#include <sys/socket.h>
 #include "ubc_test.h"
 #include "ubc_bufring.h"
 
@@ -16,10 +15,7 @@
 #define LEN 16
 
 FIXTURE(over_wait) {
-	struct io_uring ring;
-	struct ubc_br b;
-	unsigned char *legacy, *ringbuf;
-	int sv[2];
+	struct ubc_held h;
 };
 
 FIXTURE_VARIANT(over_wait) {
@@ -31,60 +27,38 @@ FIXTURE_VARIANT_ADD(over_wait, io_wq) { .sqe_flags = IOSQE_ASYNC };
 
 FIXTURE_SETUP(over_wait)
 {
-	int res;
-
 	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
 	UBC_REQUIRE(UBC_F_BUF_RING);
-	UBC_RING_INIT(&self->ring, 8, 0);
-	UBC_BUF(self->legacy, LEN);
-	UBC_BUF(self->ringbuf, LEN);
-	memset(self->legacy, 0, LEN);
-	memset(self->ringbuf, 0, LEN);
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
-	ASSERT_EQ(0, ubc_provide(&self->ring, self->legacy, LEN, 1, BGID, 7, &res));
-	ASSERT_EQ(0, res);
-	self->b.br = NULL;
+	ASSERT_EQ(0, ubc_held_setup(&self->h, LEN));
+	ASSERT_EQ(0, ubc_held_give(&self->h, BGID, UBC_HELD_LEGACY));
 }
 
 FIXTURE_TEARDOWN(over_wait)
 {
-	ubc_br_free(&self->ring, &self->b);
-	close(self->sv[0]);
-	close(self->sv[1]);
-	io_uring_queue_exit(&self->ring);
-	ubc_buf_free(self->legacy, LEN);
-	ubc_buf_free(self->ringbuf, LEN);
+	ubc_held_free(&self->h);
 }
 
 TEST_F(over_wait, waiting_recv_moves_to_ring)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+	struct ubc_held *h = &self->h;
 	unsigned char data[LEN];
-	unsigned long long ud;
 	unsigned int flags;
 	int res;
 
-	io_uring_prep_recv(sqe, self->sv[0], NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT | variant->sqe_flags;
-	sqe->buf_group = BGID;
-	sqe->user_data = 1;
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(-ETIME, ubc_wait_cqe_ms(&self->ring, 100, &res, &flags, &ud));
+	ASSERT_EQ(0, ubc_held_recv(h, 0, 0, BGID, variant->sqe_flags));
 
-	ASSERT_EQ(-EEXIST, ubc_br_setup(&self->ring, &self->b, 4, BGID, 0, 0));
-	ASSERT_EQ(0, ubc_remove(&self->ring, 10, BGID, &res));
+	ASSERT_EQ(-EEXIST, ubc_br_setup(&h->ring, &h->b, 4, BGID, 0, 0));
+	ASSERT_EQ(0, ubc_remove(&h->ring, 10, BGID, &res));
 	ASSERT_EQ(1, res);
-	ASSERT_EQ(0, ubc_br_setup(&self->ring, &self->b, 4, BGID, 0, 0));
-	ubc_br_fill(&self->b, self->ringbuf, LEN, 1, 9);
+	ASSERT_EQ(0, ubc_held_give(h, BGID, UBC_HELD_RING));
 
 	ubc_fill(data, LEN, 70, 0);
-	ASSERT_EQ(LEN, write(self->sv[1], data, LEN));
-	ASSERT_EQ(0, ubc_wait_cqe_ms(&self->ring, 5000, &res, &flags, &ud));
-	ASSERT_EQ(1u, ud);
+	ASSERT_EQ(LEN, write(h->sv[1], data, LEN));
+	ASSERT_EQ(0, ubc_held_done(h, &res, &flags));
 	ASSERT_EQ(LEN, res);
-	ASSERT_EQ(UBC_BUF_FLAGS(9), flags);
-	ASSERT_EQ(-1, ubc_mismatch(self->ringbuf, LEN, 70, 0));
-	ASSERT_EQ(-1, ubc_first_not(self->legacy, LEN, 0));
+	ASSERT_EQ(UBC_BUF_FLAGS(UBC_HELD_RING_ID), flags);
+	ASSERT_EQ(-1, ubc_mismatch(h->ringbuf, LEN, 70, 0));
+	ASSERT_EQ(-1, ubc_first_not(h->legacy, LEN, 0));
 }
 
 TEST_HARNESS_MAIN

@@ -18,10 +18,7 @@
 #define WANT 32
 
 FIXTURE(unreg_held) {
-	struct io_uring ring;
-	struct ubc_br b;
-	unsigned char *legacy, *ringbuf;
-	int sv[2];
+	struct ubc_held h;
 };
 
 FIXTURE_VARIANT(unreg_held) {
@@ -35,60 +32,41 @@ FIXTURE_SETUP(unreg_held)
 {
 	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
 	UBC_REQUIRE(UBC_F_BUF_RING);
-	UBC_RING_INIT(&self->ring, 8, 0);
-	UBC_BUF(self->legacy, LEN);
-	UBC_BUF(self->ringbuf, LEN);
-	memset(self->legacy, 0, LEN);
-	memset(self->ringbuf, 0, LEN);
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
-	ASSERT_EQ(0, ubc_br_setup(&self->ring, &self->b, 4, BGID, 0, 0));
-	ubc_br_fill(&self->b, self->ringbuf, LEN, 1, 9);
+	ASSERT_EQ(0, ubc_held_setup(&self->h, LEN));
+	ASSERT_EQ(0, ubc_held_give(&self->h, BGID, UBC_HELD_RING));
 }
 
 FIXTURE_TEARDOWN(unreg_held)
 {
-	ubc_br_free(&self->ring, &self->b);
-	close(self->sv[0]);
-	close(self->sv[1]);
-	io_uring_queue_exit(&self->ring);
-	ubc_buf_free(self->legacy, LEN);
-	ubc_buf_free(self->ringbuf, LEN);
+	ubc_held_free(&self->h);
 }
 
 TEST_F(unreg_held, held_ring_buffer_completes)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+	struct ubc_held *h = &self->h;
 	unsigned char data[WANT];
-	unsigned long long ud;
 	unsigned int flags;
 	int res;
 
 	ubc_fill(data, WANT, 73, 0);
-	ASSERT_EQ(10, write(self->sv[1], data, 10));
-	io_uring_prep_recv(sqe, self->sv[0], NULL, WANT, MSG_WAITALL);
-	sqe->flags |= IOSQE_BUFFER_SELECT | variant->sqe_flags;
-	sqe->buf_group = BGID;
-	sqe->user_data = 1;
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(-ETIME, ubc_wait_cqe_ms(&self->ring, 100, &res, &flags, &ud));
+	ASSERT_EQ(10, write(h->sv[1], data, 10));
+	ASSERT_EQ(0, ubc_held_recv(h, WANT, MSG_WAITALL, BGID, variant->sqe_flags));
 
-	ASSERT_EQ(0, ubc_br_unregister(&self->ring, &self->b));
-	ASSERT_EQ(0, ubc_provide(&self->ring, self->legacy, LEN, 1, BGID, 7, &res));
-	ASSERT_EQ(0, res);
+	ASSERT_EQ(0, ubc_br_unregister(&h->ring, &h->b));
+	ASSERT_EQ(0, ubc_held_give(h, BGID, UBC_HELD_LEGACY));
 
-	ASSERT_EQ(WANT - 10, write(self->sv[1], data + 10, WANT - 10));
-	ASSERT_EQ(0, ubc_wait_cqe_ms(&self->ring, 5000, &res, &flags, &ud));
-	ASSERT_EQ(1u, ud);
+	ASSERT_EQ(WANT - 10, write(h->sv[1], data + 10, WANT - 10));
+	ASSERT_EQ(0, ubc_held_done(h, &res, &flags));
 	ASSERT_EQ(WANT, res);
-	ASSERT_EQ(UBC_BUF_FLAGS(9), flags);
-	ASSERT_EQ(-1, ubc_mismatch(self->ringbuf, WANT, 73, 0));
-	ASSERT_EQ(-1, ubc_first_not(self->legacy, LEN, 0));
+	ASSERT_EQ(UBC_BUF_FLAGS(UBC_HELD_RING_ID), flags);
+	ASSERT_EQ(-1, ubc_mismatch(h->ringbuf, WANT, 73, 0));
+	ASSERT_EQ(-1, ubc_first_not(h->legacy, LEN, 0));
 
-	ASSERT_EQ(5, write(self->sv[1], "later", 5));
-	ASSERT_EQ(0, ubc_recv_select(&self->ring, self->sv[0], 0, BGID, &res, &flags));
+	ASSERT_EQ(5, write(h->sv[1], "later", 5));
+	ASSERT_EQ(0, ubc_recv_select(&h->ring, h->sv[0], 0, BGID, &res, &flags));
 	ASSERT_EQ(5, res);
-	ASSERT_EQ(UBC_BUF_FLAGS(7), flags);
-	ASSERT_EQ(0, memcmp(self->legacy, "later", 5));
+	ASSERT_EQ(UBC_BUF_FLAGS(UBC_HELD_LEGACY_ID), flags);
+	ASSERT_EQ(0, memcmp(h->legacy, "later", 5));
 }
 
 TEST_HARNESS_MAIN
