@@ -7,6 +7,6 @@ output prefixed `# `, `ok N selftests: uring_buffer: NAME [# SKIP]`) into the KT
 runner/guest/run-cases.sh, so the suite's one reader (runner.ktap.parse_console) judges both
 the same way; see docs/kselftest.md.
 """
-from runner.kselftest.tap import COLLECTION, outcomes, parse_kselftest, to_suite_ktap
+from runner.kselftest.tap import COLLECTION, banner, outcomes, parse_kselftest, to_suite_ktap
 
-__all__ = ["COLLECTION", "outcomes", "parse_kselftest", "to_suite_ktap"]
+__all__ = ["COLLECTION", "banner", "outcomes", "parse_kselftest", "to_suite_ktap"]

@@ -61,8 +61,9 @@ _SKIP_REASON = re.compile(r".*# SKIP *")  # run-cases.sh's awk: sub(/.*# SKIP */
 
 
 class _Converter:
-    def __init__(self, collection: str) -> None:
+    def __init__(self, collection: str, banner: list[str]) -> None:
         self.collection = collection
+        self.banner = banner
         self.out: list[str] = []
         self.started = False  # wrote "KTAP version 1"
         self.plan: int | None = None  # the last top-level plan seen before the collection
@@ -105,9 +106,7 @@ class _Converter:
             self._count(nested[:LINE_LIMIT])
             return
         if _TAP_VERSION.match(head):
-            if not self.started:
-                self.out.append("KTAP version 1")
-                self.started = True
+            self._start()
             return
         m = TOP_PLAN.match(head)
         if m:
@@ -117,6 +116,12 @@ class _Converter:
         if self.other:
             return
         self.out.append(line)
+
+    def _start(self) -> None:
+        if not self.started:
+            self.out.append("KTAP version 1")
+            self.out.extend(self.banner)
+            self.started = True
 
     def _count(self, nested: str) -> None:
         self.reader.line(self.nested, nested)
@@ -128,9 +133,7 @@ class _Converter:
             self.other, self.case = True, None
             return
         self.other = False
-        if not self.started:
-            self.out.append("KTAP version 1")
-            self.started = True
+        self._start()
         if not self.plan_written and self.plan is not None:
             self.out.append(f"1..{self.plan}")
             self.plan_written = True
@@ -187,9 +190,20 @@ class _Converter:
         return self.out
 
 
-def to_suite_ktap(text: str, collection: str = COLLECTION) -> str:
-    """run_kselftest.sh's output (one collection's part of it) as run-cases.sh's KTAP."""
-    conv = _Converter(collection)
+def banner(release: str, arch: str = "x86_64", proc_version: str | None = None) -> list[str]:
+    """run-cases.sh's banner lines naming the kernel, which the kernel's runner does not print:
+    `./run_tests.sh judge` needs them to compare the results with expected/. Give what the
+    machine that ran the tests said (uname -r, uname -m, /proc/version)."""
+    lines = [f"# uring-buffer-conformance on kernel {release} ({arch})"]
+    if proc_version:
+        lines.append(f"# proc-version: {proc_version.strip()}")
+    return lines
+
+
+def to_suite_ktap(text: str, collection: str = COLLECTION, banner: list[str] = ()) -> str:
+    """run_kselftest.sh's output (one collection's part of it) as run-cases.sh's KTAP;
+    `banner` lines (see banner()) go after its first line."""
+    conv = _Converter(collection, list(banner))
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

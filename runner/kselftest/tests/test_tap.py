@@ -1,7 +1,13 @@
-"""runner/kselftest/tap.py over run_kselftest.sh transcripts written in the shape the kernel's
-runner (6.12's tools/testing/selftests/kselftest/runner.sh) prints: one per verdict it can give,
-and the console accidents runner.ktap already handles for run-cases.sh's own output."""
+"""runner/kselftest/tap.py (and python3 -m runner.kselftest) over run_kselftest.sh transcripts
+written in the shape the kernel's runner (6.12's tools/testing/selftests/kselftest/runner.sh)
+prints: one per verdict it can give, and the console accidents runner.ktap already handles for
+run-cases.sh's own output."""
+import subprocess
+import sys
+from pathlib import Path
+
 from runner.kselftest import outcomes, parse_kselftest, to_suite_ktap
+from runner.ktap import parse_console
 
 SKIP = "IORING_REGISTER_CLONE_BUFFERS absent: a well-formed IORING_REGISTER_CLONE_BUFFERS " \
        "(opcode 30) returned EINVAL (opcode unknown before 6.12)"
@@ -130,3 +136,20 @@ def test_a_result_printed_twice_is_still_a_parse_error():
 def test_no_such_collection_is_not_run():
     run = parse_kselftest("", ["a"])
     assert not run.complete and outcomes(run) == {"a": "notrun"}
+
+
+def test_command_line(tmp_path):
+    log = tmp_path / "ks.log"
+    log.write_text(kernel_run(case(1, "a", nested(PASS)), case(2, "b", nested(FAIL), False, "exit=1")))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "runner.kselftest", *args], capture_output=True,
+                              text=True, cwd=Path(__file__).resolve().parents[3])
+    cp = run("--results", str(log))
+    assert cp.returncode == 1 and cp.stdout == "a pass\nb fail\n"
+    cp = run("--release", "6.1.0-50-cloud-amd64", "--proc-version", "Linux version 6.1.0 x", str(log))
+    assert cp.returncode == 0
+    parsed = parse_console(cp.stdout)
+    assert parsed.release == "6.1.0-50-cloud-amd64" and parsed.arch == "x86_64"
+    assert parsed.proc_version == "Linux version 6.1.0 x"
+    assert parsed.complete and outcomes(parsed) == {"a": "pass", "b": "fail"}
