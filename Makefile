@@ -9,6 +9,10 @@
 #   make mutate     every mutant of cases/*/mutants.txt and harness/mutants.txt (scripts/mutate)
 #   make bench      bench/run: the suite's speed on this machine (make bench BENCH=--matrix: + the matrix)
 #   make clean      remove build/ (the download cache is kept: UBC_CACHE)
+#   make kselftest-install INSTALL_PATH=DIR   the cases as the kselftest collection uring_buffer,
+#                   with the kernel's run_kselftest.sh (default DIR: build/kselftest_install)
+#   make kselftest-tar  that, as DIR/kselftest-packages/kselftest.tar.gz (the kernel's gen_tar)
+#   make overlay    build/uring_buffer-overlay.tar.xz, for tuxrun --overlay (docs/kselftest.md)
 # KDIR=/path/to/linux takes kselftest_harness.h from that tree instead of a Debian package.
 
 BUILD   ?= build
@@ -138,7 +142,21 @@ bench: all
 clean:
 	rm -rf $(BUILD)
 
+# The cases as a kselftest collection the kernel's own runner runs (docs/kselftest.md); the
+# runner's files come from KDIR, else the pinned linux-source package (scripts/get-kselftest-runner).
+INSTALL_PATH ?= $(BUILD)/kselftest_install
+KSELFTEST_TAR = $(INSTALL_PATH)/kselftest-packages/kselftest.tar.gz
+OVERLAY ?= $(BUILD)/uring_buffer-overlay.tar.xz
+kselftest-install: all
+	@KDIR="$(KDIR)" scripts/kselftest-install $(BUILD) $(INSTALL_PATH)
+kselftest-tar: kselftest-install
+	@mkdir -p $(dir $(KSELFTEST_TAR))
+	tar -czf $(KSELFTEST_TAR) --exclude=kselftest-packages --sort=name --owner=0 --group=0 \
+		--numeric-owner -C $(INSTALL_PATH) .
+overlay: all
+	@scripts/make-overlay $(BUILD) $(OVERLAY)
+
 FORCE:
 
-.PHONY: all bench check clean setup harness-test mutate mutate-fast FORCE
+.PHONY: all bench check clean setup harness-test mutate mutate-fast kselftest-install kselftest-tar overlay FORCE
 .SECONDARY:
