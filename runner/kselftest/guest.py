@@ -2,7 +2,7 @@
 run-cases.sh over the same binaries, in one boot, on the serial console.
 
     make kselftest-install
-    python3 -m runner.kselftest.guest KERNEL [--install DIR] [--accel kvm] > console.log
+    run_tests.sh kselftest-guest KERNEL [--install DIR] [--accel kvm] > console.log
 
 KERNEL is a vmlinuz/bzImage (e.g. one the runner cached under ~/.cache/uring-buffer-conformance/
 kernels/). The initramfs holds busybox (the runner's pinned busybox-static), /init (INIT below)
@@ -19,11 +19,8 @@ applets are in /bin here) runner.sh runs each test without a timeout, and with n
 """
 from __future__ import annotations
 
-import argparse
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 from runner.kernel.initramfs import CpioWriter, busybox
@@ -97,26 +94,3 @@ def split(console: str) -> tuple[str, str]:
     ks, _, rest = rest.partition(RUN_CASES_MARK + "\n")
     own, _, _ = rest.partition(DONE_MARK)
     return ks, own
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m runner.kselftest.guest", description=__doc__.split("\n\n")[0])
-    ap.add_argument("kernel", type=Path, help="a vmlinuz or bzImage")
-    ap.add_argument("--install", type=Path, default=TOP / "build" / "kselftest_install",
-                    help="make kselftest-install's INSTALL_PATH (default: build/kselftest_install)")
-    ap.add_argument("--accel", default="tcg", choices=("tcg", "kvm"))
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds before QEMU is killed")
-    a = ap.parse_args(argv)
-    if not (a.install / "run_kselftest.sh").is_file():
-        ap.error(f"{a.install} has no run_kselftest.sh (run make kselftest-install)")
-    cmd = boot_command(a.kernel, a.install, a.accel)
-    print("# " + " ".join(cmd), file=sys.stderr)
-    try:
-        return subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=a.timeout).returncode
-    except subprocess.TimeoutExpired:
-        print(f"{QEMU} killed after {a.timeout:.0f} s", file=sys.stderr)
-        return 3
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""runner/kselftest/tap.py (and python3 -m runner.kselftest) over run_kselftest.sh transcripts
+"""runner/kselftest/tap.py (and run_tests.sh kselftest-log) over run_kselftest.sh transcripts
 written in the shape the kernel's runner (6.12's tools/testing/selftests/kselftest/runner.sh)
 prints: one per verdict it can give, and the console accidents runner.ktap already handles for
 run-cases.sh's own output."""
@@ -143,9 +143,9 @@ def test_command_line(tmp_path):
     log.write_text(kernel_run(case(1, "a", nested(PASS)), case(2, "b", nested(FAIL), False, "exit=1")))
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "runner.kselftest", *args], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "runner", "kselftest-log", *args], capture_output=True,
                               text=True, cwd=Path(__file__).resolve().parents[3])
-    cp = run("--results", str(log))
+    cp = run("--statuses", str(log))
     assert cp.returncode == 1 and cp.stdout == "a pass\nb fail\n"
     cp = run("--release", "6.1.0-50-cloud-amd64", "--proc-version", "Linux version 6.1.0 x", str(log))
     assert cp.returncode == 0
