@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 
 from runner.testing.fakes import GUEST_CASES
+from runner.judge.expected import load_expectations
 from runner.kernel import qemu
 from runner.kernel.initramfs import Initramfs
 from runner.run.kernel_run import KernelRun, Options
 
 TOP = Path(__file__).resolve().parents[3]
+EXP = load_expectations(TOP / "expected")
 CRASH_CASE = GUEST_CASES / "crash_sysrq"
 TAINT_CASE = GUEST_CASES / "taint_user"
 KERNELS = os.environ.get("UBC_E2E_KERNELS", "6.1 7.3").split()
@@ -184,4 +186,10 @@ def test_vm_killed_from_outside_is_a_host_fault_not_a_kernel_crash(tmp_path, mon
         kr.results[cut]
     assert all(st[n] == "notrun" for n in cases[len(ran):]), st
     assert not boots_after_kill
-    assert kr.summary(tmp_path, {})["end_reason"] == "qemu killed by signal 9"
+    assert kr.result_tree(tmp_path, {}).get("end_reason") == "qemu killed by signal 9"
+    # Issue 18 row 9: what the host's fault kept from running is NOT RUN (exit 3), never a
+    # regression of the kernel.
+    from runner.core.status import Kind
+    from runner.judge.verdict import judge
+    v = judge(kr.release(), kr.proc_version(), kr.results[cut], EXP, never_ran=kr.never_ran)
+    assert v.kind == Kind.NOT_RUN, v
