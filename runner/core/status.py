@@ -57,6 +57,7 @@ class Kind(str, enum.Enum):
     OK = "ok"
     REGRESSION = "regression"
     XPASS = "xpass"            # passed where a failure was expected: update the entry
+    PARTLY_FIXED = "partly fixed"  # a known bug's listed subtest passes: update the entry
     UNKNOWN = "unknown"        # ran and passed or skipped, but expected/ does not cover it
     NOT_RUN = "not run"        # could not run what was asked (infrastructure, interrupt)
 

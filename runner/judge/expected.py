@@ -74,12 +74,28 @@ class Entry:
 
 
 @dataclass
+class Backport:
+    """expected/backports.toml: a feature present before its release on these kernels (a
+    stable backport seen on a real kernel): a skip for it there is a regression."""
+    where: str
+    feature: str
+    kernels: VersionRange
+    seen: str = ""
+
+
+@dataclass
 class Expectations:
     entries: list[Entry]
     known_series: dict[str, str]  # "6.12" -> note on how it was checked
     errata: list[dict]  # records of expected/errata/*.toml, each with "file"
     directory: Path | None = None
     features: dict[str, str] = field(default_factory=dict)  # probe name -> since
+    backports: list[Backport] = field(default_factory=list)
+
+    def backported(self, feature: str, v: KernelVersion) -> Backport | None:
+        """The backports.toml record saying `feature` is present on v (before its since)."""
+        return next((b for b in self.backports if b.feature == feature
+                     and b.kernels.contains(v)), None)
 
     def lookup(self, case: str, v: KernelVersion) -> tuple[Entry | None, list[Entry]]:
         """(entry that applies, entries whose range cannot be decided for v)."""
@@ -186,9 +202,13 @@ def load_expectations(directory: str | Path) -> Expectations:
     entries: list[Entry] = []
     known: dict[str, str] = {}
     features: dict[str, str] = dict(feature_table.load())
+    backports: list[Backport] = []
     for path in sorted(d.glob("*.toml")):
         data = _read(path)
         label = f"{d.name}/{path.name}"
+        if path.name == "backports.toml":
+            backports += _backports(data, label, features)
+            continue
         if path.name == "kernels.toml":
             for i, s in enumerate(data.get("series", []), 1):
                 if "series" not in s or not re.fullmatch(r"\d+\.\d+", str(s["series"])):
@@ -216,4 +236,25 @@ def load_expectations(directory: str | Path) -> Expectations:
                                    f"harness/ubc_features.h says {features[e.feature]}")
         if e.feature and not e.since:
             e.since = features[e.feature]
-    return Expectations(entries, known, errata, d, features)
+    return Expectations(entries, known, errata, d, features, backports)
+
+
+def _backports(data: dict, label: str, features: dict[str, str]) -> list[Backport]:
+    extra = set(data) - {"backport"}
+    if extra:
+        raise ExpectationError(f"{label}: unknown table(s) {sorted(extra)} (records are [[backport]])")
+    out = []
+    for i, raw in enumerate(data.get("backport", []), 1):
+        where = f"{label} backport {i}"
+        bad = set(raw) - {"feature", "kernels", "seen"}
+        if bad:
+            raise ExpectationError(f"{where}: unknown key(s) {sorted(bad)}")
+        if raw.get("feature") not in features:
+            raise ExpectationError(f"{where}: feature {raw.get('feature')!r} is not in "
+                                   "harness/ubc_features.h")
+        try:
+            kernels = VersionRange(raw["kernels"])
+        except (KeyError, ValueError) as exc:
+            raise ExpectationError(f"{where}: kernels: {exc}") from None
+        out.append(Backport(where, raw["feature"], kernels, str(raw.get("seen", ""))))
+    return out

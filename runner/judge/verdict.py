@@ -104,6 +104,8 @@ def judge(kernel_release: str, proc_version: str | None, case: CaseResult,
         return Verdict(Kind.UNKNOWN, f"no expected/ entry covers {name}; it gave {status} on "
                        f"{v}: add one")
     verdict = _against(name, status.value, reason, case.subtests, v, entry, expectations.features)
+    if verdict.kind == Kind.OK and status is Status.SKIP:
+        verdict = _backport_skip(name, reason, v, expectations, entry) or verdict
     if verdict.kind == Kind.OK and status is Status.PASS:
         verdict = _subtest_skips(name, case.subtests, v, expectations) or verdict
     if expectations.known_series and v.series not in expectations.known_series:
@@ -126,9 +128,26 @@ def judge(kernel_release: str, proc_version: str | None, case: CaseResult,
 _ABSENT = re.compile(r"^(.*?) absent:")
 
 
+def _backport_skip(name, reason, v: KernelVersion, exp: Expectations, e) -> Verdict | None:
+    """A skip for a feature expected/backports.toml pins as present on this kernel: the probe
+    is wrong, or the backport vanished. Either way a regression."""
+    m = _ABSENT.match(reason or "")
+    b = exp.backported(m.group(1), v) if m else None
+    if b is None:
+        return None
+    return Verdict(Kind.REGRESSION, f"{name} skips on {v}: {m.group(1)} absent, but {b.where} "
+                   f"pins it as backported to {b.kernels.spec} (seen: {b.seen}); the probe is "
+                   f"wrong or the backport is gone", e, "pass", "backport")
+
+
 def _subtest_skips(name, subtests, v: KernelVersion, exp: Expectations) -> Verdict | None:
-    """A passing case whose subtest skips for a feature this version must have: regression."""
+    """A passing case whose subtest skips for a feature this version must have (by its
+    release, or by a pinned backport): regression."""
     for s in subtests:
+        b = _backport_skip(name, s.reason, v, exp, None) if s.status == "skip" else None
+        if b is not None:
+            b.message = f"{b.message} (subtest {s.name})"
+            return b
         m = _ABSENT.match(s.reason or "") if s.status == "skip" else None
         since = exp.features.get(m.group(1)) if m else None
         if since and compare(v, bound(since)) is not None and compare(v, bound(since)) >= 0:
@@ -233,5 +252,16 @@ def _against(name, status, reason, subtests, v: KernelVersion, e: Entry,
             return Verdict(Kind.REGRESSION, f"{name} on {v} fails in {', '.join(other)}, beyond "
                            f"the known bug of {e.where} ({', '.join(e.failing)})", e, e.outcome,
                            "entry")
+        # Exact: every listed subtest fails. One that passes, or a pattern no failing subtest
+        # matches, is a half-fixed bug or a weakened check: its own loud verdict.
+        fixed = [s.name for s in subtests if s.status != "fail"
+                 and any(fnmatch.fnmatchcase(s.name, g) for g in e.failing)]
+        lost = [g for g in e.failing if not any(fnmatch.fnmatchcase(s.name, g) for s in failed)]
+        if fixed or lost:
+            what = ", ".join(fixed) + (" " if fixed and lost else "") + \
+                (f"(no failing subtest for {', '.join(lost)})" if lost else "")
+            return Verdict(Kind.PARTLY_FIXED, f"{name} on {v}: the known bug of {e.where} is "
+                           f"partly fixed: {what} no longer fails: update the entry ({bug})",
+                           e, e.outcome, "entry")
     return Verdict(Kind.OK, f"{name} {status} on {v} as {e.where} expects: {bug}", e, e.outcome, "entry",
                    known_bug=True)

@@ -61,7 +61,7 @@ class HtmlPage:
         att = self.attention()
         if not att:
             return '<h2 id="attention">Needs attention</h2><p class="allgood">Every result matches expected/.</p>'
-        items = "".join(f'<li class="v-{c.verdict.kind}"><b>{c.verdict.kind.upper()}</b> '
+        items = "".join(f'<li class="v-{c.verdict.kind.value.replace(" ", "-")}"><b>{c.verdict.kind.upper()}</b> '
                         f'{_e(c.case)} on {_e(c.kernel)}: {_e(c.verdict.message)}</li>'
                         for c in att)
         return f'<h2 id="attention">Needs attention ({len(att)})</h2><ul class="attention">{items}</ul>'
@@ -71,8 +71,9 @@ class HtmlPage:
         classes = [f"s-{status or 'absent'}"]
         badge = ""
         if verdict is not None:
-            classes.append(f"v-{verdict.kind}")
-            badge = {"regression": "✗", "xpass": "⚑", "unknown": "?"}.get(verdict.kind, "")
+            classes.append(f"v-{verdict.kind.value.replace(' ', '-')}")
+            badge = {"regression": "✗", "xpass": "⚑", "partly fixed": "⚑",
+                     "unknown": "?"}.get(verdict.kind, "")
             if verdict.known_bug:
                 badge = "bug"
             title = f"{title}\n{verdict}" if title else str(verdict)
@@ -181,10 +182,10 @@ tr.sub td{font-size:.85em}
 .s-timeout{background:#ffe0b2}.s-crash{background:#b71c1c;color:#fff}.s-notrun{background:#eeeeee;color:#777}
 .s-absent{background:#fff;color:#aaa}
 td.v-regression{outline:3px solid #d50000;outline-offset:-3px;font-weight:bold}
-td.v-xpass{outline:3px solid #6a1b9a;outline-offset:-3px;font-weight:bold}
+td.v-xpass,td.v-partly-fixed{outline:3px solid #6a1b9a;outline-offset:-3px;font-weight:bold}
 td.v-unknown{outline:2px dashed #777;outline-offset:-3px}
 .badge{font-size:.8em;padding:0 3px;border-radius:3px;background:rgba(255,255,255,.7);color:#000}
-ul.attention li.v-regression{color:#b71c1c} ul.attention li.v-xpass{color:#6a1b9a} ul.attention li.v-unknown{color:#555}
+ul.attention li.v-regression{color:#b71c1c} ul.attention li.v-xpass,ul.attention li.v-partly-fixed{color:#6a1b9a} ul.attention li.v-unknown{color:#555}
 .legend span{padding:1px 5px;margin-right:2px}
 .legend .v-regression{outline:2px solid #d50000}.legend .v-xpass{outline:2px solid #6a1b9a}.legend .v-unknown{outline:2px dashed #777}
 pre{background:#f7f7f7;padding:.4em;overflow-x:auto;font-size:.85em;margin:.2em 0 .8em}

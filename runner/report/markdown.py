@@ -94,7 +94,7 @@ class Report(HtmlPage):
 
     def attention(self) -> list[Cell]:
         """Regressions, XPASSes and unknowns, the loud ones first."""
-        order = {"regression": 0, "xpass": 1, "unknown": 2}
+        order = {"regression": 0, "xpass": 1, "partly fixed": 1, "unknown": 2}
         cells = [c for c in self.cells.values() if c.verdict and c.verdict.kind in order]
         return sorted(cells, key=lambda c: (order[c.verdict.kind], c.case, c.kernel))
 

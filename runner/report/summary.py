@@ -196,7 +196,7 @@ def run_exit_status(verdicts: list[Verdict], kernels_without_results: int = 0,
     for that did not run 3; else 0 (UNKNOWN passes and skips are shown, not failed)."""
     if interrupted:
         return Exit.INTERRUPTED
-    if any(v.kind in (Kind.REGRESSION, Kind.XPASS) for v in verdicts):
+    if any(v.kind in (Kind.REGRESSION, Kind.XPASS, Kind.PARTLY_FIXED) for v in verdicts):
         return Exit.REGRESSION
     if kernels_without_results or any(v.kind == Kind.NOT_RUN for v in verdicts):
         return Exit.NOT_RUN

@@ -193,3 +193,27 @@ def test_vm_killed_from_outside_is_a_host_fault_not_a_kernel_crash(tmp_path, mon
     from runner.judge.verdict import judge
     v = judge(kr.release(), kr.proc_version(), kr.results[cut], EXP, never_ran=kr.never_ran)
     assert v.kind == Kind.NOT_RUN, v
+
+
+def test_every_probe_decides_as_the_kernel_is(matrix_run):
+    """Issue 22: the probe calls themselves, on real kernels. On each e2e kernel every
+    feature newer than its release is proven absent by some skip (unless expected/ pins a
+    backport there), and no feature its release has is ever reported absent."""
+    import re
+    from runner.core.versions import bound, compare, parse_version
+    from runner.judge import features
+    _, _, summary, _, _ = matrix_run
+    for kid, k in by_id(summary).items():
+        v = parse_version(k["release"], k["proc_version"])
+        absent = set()
+        for c in k["cases"].values():
+            for reason in [c["reason"]] + [s["reason"] for s in c["subtests"]]:
+                m = re.match(r"^(.*?) absent:", reason or "")
+                if m:
+                    absent.add(m.group(1))
+        for name, since in features.load().items():
+            newer = compare(v, bound(since)) < 0
+            if newer and not EXP.backported(name, v):
+                assert name in absent, f"{kid}: no probe said {name} (since {since}) is absent"
+            if not newer:
+                assert name not in absent, f"{kid}: a probe said {name} is absent, since {since}"
