@@ -4,7 +4,6 @@ the one mapping from a verdict to what a test runner shows (passed, skipped, xfa
 failed), shared by the pytest items and this file."""
 from __future__ import annotations
 
-import datetime as dt
 import socket
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -90,6 +89,3 @@ def write(path: Path, summary, kernel_labels: dict[str, str]) -> None:
     except OSError as e:
         raise NotRun(f"results could not be written: {path}: {e.strerror}") from None
 
-
-def timestamp() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

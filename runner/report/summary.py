@@ -53,12 +53,12 @@ class ResultsError(UsageError):
 
 
 def format_lines() -> list[str]:
-    """FORMAT as text, for the docs and --help."""
+    """FORMAT as text, one field a line, for the docs."""
     def names(types):
         return "|".join("null" if t is OPT else {int: "int", float: "number", str: "string",
                         bool: "bool", list: "list", dict: "object"}[t] for t in types)
-    return [f"{obj}: " + ", ".join(f"{k} ({names(t)}{', optional' if k in OPTIONAL.get(obj, ()) else ''})"
-                                  for k, t in fields.items()) for obj, fields in FORMAT.items()]
+    return [f"{obj}.{k:16} {names(t)}{', optional' if k in OPTIONAL.get(obj, ()) else ''}"
+            for obj, fields in FORMAT.items() for k, t in fields.items()]
 
 
 def _check(obj: str, d, where: str) -> dict:
