@@ -24,6 +24,7 @@ class Verdict:
     expected: str | None = None  # the outcome the entry asked for on this kernel
     decided_by: str | None = None  # "version", "probe", "entry" or "raw"
     known_bug: bool = False  # ok because a known bug reproduced
+    entry_where: str | None = None  # the entry's name, when read back without expected/
 
     def __str__(self) -> str:
         return f"{self.kind.value.upper()}: {self.message}"
@@ -31,15 +32,14 @@ class Verdict:
     def to_dict(self) -> dict:
         """Its shape in summary.json (report, gate and `judge` read it from there)."""
         return {"kind": self.kind.value, "message": self.message,
-                "entry": self.entry.where if self.entry else None, "expected": self.expected,
+                "entry": self.entry.where if self.entry else self.entry_where,
+                "expected": self.expected,
                 "decided_by": self.decided_by, "known_bug": self.known_bug}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Verdict":
-        v = cls(Kind(d["kind"]), str(d.get("message", "")), None, d.get("expected"),
-                d.get("decided_by"), bool(d.get("known_bug")))
-        v.entry_where = d.get("entry")
-        return v
+        return cls(Kind(d["kind"]), str(d.get("message", "")), None, d.get("expected"),
+                   d.get("decided_by"), bool(d.get("known_bug")), d.get("entry"))
 
 
 def _absent_reason(reason: str, feature: str | None) -> bool:
