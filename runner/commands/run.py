@@ -2,6 +2,7 @@
 write every output (the default subcommand); and `run_tests.sh list-kernels`."""
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def add_arguments(p) -> None:
     g.add_argument("--against", metavar="FILE", help="with one --kernel: compare with a saved baseline")
     options.add_expected(p)
     options.add_build(p)
-    p.add_argument("--extra-binary", action="append", default=[], help=options.argparse.SUPPRESS)
+    p.add_argument("--extra-binary", action="append", default=[], help=argparse.SUPPRESS)
 
 
 def main(a) -> int:
@@ -53,8 +54,7 @@ def main(a) -> int:
             gate_cmd.load(a.against)
         except UsageError as e:
             raise UsageError(f"--against: {e}") from None
-    results = preflight.results_dir(a.results)
-    with results.lock:
+    with preflight.results_dir(a.results) as results:
         preflight.build(a, cases)
         from runner.run import plugin, matrix  # imports pytest: only when a run really starts
         opts = Options(build=Path(a.build).resolve(), accel=a.accel, vng=a.vng,

@@ -158,15 +158,22 @@ def writable_file(path: Path, what: str) -> None:
 
 
 class ResultsDir:
-    """The run's results folder, held under a lock for the run: a second run given the same
-    --results is refused (exit 2); the default results/<timestamp>[-N]/ is always new."""
+    """The run's results folder, held under a lock while the run is in `with`: a second run
+    given the same --results is refused (exit 2); the default results/<timestamp>[-N]/ is
+    always new."""
 
     def __init__(self, path: Path, lock_file):
         self.path, self._file = path, lock_file
 
-    @property
-    def lock(self):
-        return self._file
+    def __enter__(self) -> "ResultsDir":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.release()
+        return False
+
+    def release(self) -> None:
+        self._file.close()
 
 
 def results_dir(arg: str | None) -> ResultsDir:

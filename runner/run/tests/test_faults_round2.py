@@ -85,8 +85,8 @@ def test_a_results_folder_in_use_is_refused(tmp_path):
     first = preflight.results_dir(str(tmp_path / "r"))
     with pytest.raises(preflight.UsageError, match="in use by another run"):
         preflight.results_dir(str(tmp_path / "r"))
-    first.lock.close()
-    preflight.results_dir(str(tmp_path / "r")).lock.close()
+    first.release()
+    preflight.results_dir(str(tmp_path / "r")).release()
 
 
 def test_default_results_folders_are_unique(monkeypatch, tmp_path):
