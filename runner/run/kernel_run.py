@@ -164,6 +164,52 @@ def safe_name(kernel_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9.+_-]+", "_", kernel_id.strip("/")) or "kernel"
 
 
+class LogFile:
+    """A log that cannot stop a run: the first write the disk refuses (ENOSPC, EIO) is kept
+    as `error`, and the run goes on with its results in memory (the run then says "results
+    could not be written" and exits 3; what was written stays)."""
+
+    def __init__(self, path: Path):
+        self.path, self.error = path, ""
+        try:
+            self._f = open(path, "w")
+        except OSError as e:
+            self._f, self.error = None, f"{path}: {e.strerror}"
+
+    def _do(self, fn, *args) -> None:
+        if self._f is None:
+            return
+        try:
+            fn(*args)
+        except OSError as e:
+            self.error = self.error or f"{self.path}: {e.strerror}"
+            self.close()
+
+    def write(self, text: str) -> None:
+        self._do(lambda t: self._f.write(t), text)
+
+    def writelines(self, lines) -> None:
+        self._do(lambda ls: self._f.writelines(ls), lines)
+
+    def flush(self) -> None:
+        self._do(lambda: self._f.flush())
+
+    def close(self) -> None:
+        f, self._f = self._f, None
+        if f is not None:
+            try:
+                f.close()
+            except OSError as e:
+                self.error = self.error or f"{self.path}: {e.strerror}"
+
+    def __enter__(self) -> "LogFile":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
+
+
 class KernelRun:
     """Everything about one requested kernel: resolution, boots, results."""
 
@@ -181,6 +227,7 @@ class KernelRun:
         self.runs: list[qemu.Boot] = []
         self.parsed: list[ktap.ConsoleRun] = []   # one per boot
         self.error = ""          # could not boot at all (download, qemu missing ...)
+        self.write_error = ""    # a log the disk refused: results could not be written
         self.seconds = 0.0
         self.console_log = outdir / "console.log"
         self.ktap_file = outdir / "ktap.txt"
@@ -245,8 +292,11 @@ class KernelRun:
 
     def run(self, on_case=None) -> "KernelRun":
         t0 = time.monotonic()
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        with open(self.console_log, "w") as log:
+        try:
+            self.outdir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self.write_error = f"{self.outdir}: {e.strerror}"
+        with LogFile(self.console_log) as log:
             try:
                 self.kernel = kernels.resolve(self.spec)
                 wanted = list(self.cases)
@@ -282,6 +332,7 @@ class KernelRun:
                         c, (Status.INTERRUPTED if stopped else Status.NOTRUN).value,
                         f"kernel not run: {e}")
                 self.parsed = []
+        self.write_error = self.write_error or log.error
         self.seconds = round(time.monotonic() - t0, 2)
         self._write_ktap()
         self.say(f"[{self.spec}] {self.line()}")
@@ -289,11 +340,12 @@ class KernelRun:
 
     def _write_ktap(self) -> None:
         """The KTAP part of every boot's console (printk lines that interleave stay)."""
-        with open(self.ktap_file, "w") as f:
+        with LogFile(self.ktap_file) as f:
             for n, r in enumerate(self.parsed, 1):
                 if len(self.parsed) > 1:
                     f.write(f"# ubc-runner: boot {n}\n")
                 f.writelines(line + "\n" for line in r.ktap_lines)
+        self.write_error = self.write_error or f.error
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -102,13 +102,26 @@ class Matrix:
         return echo
 
     def submit_upto(self, spec: str) -> None:
-        """Start `spec` and the next jobs-1 kernels, no more: with -x nothing boots in vain."""
+        """Start `spec` and the next jobs-1 kernels, no more: with -x nothing boots in vain.
+        Once a kernel's results could not be written, no further kernel boots in vain."""
         order = list(self.runs)
         i = order.index(spec)
         with self.lock:
             for s in order[i:i + self.plan.jobs]:
                 if s not in self.futures:
-                    self.futures[s] = self.pool.submit(self.runs[s].run)
+                    self.futures[s] = self.pool.submit(self._run, self.runs[s])
+
+    def write_error(self) -> str:
+        return next((kr.write_error for kr in self.runs.values() if kr.write_error), "")
+
+    def _run(self, kr: KernelRun) -> KernelRun:
+        why = self.write_error()
+        if why:
+            kr.error = f"not booted: results could not be written ({why})"
+            for c in kr.cases:
+                kr.results[c] = CaseResult(c, Status.NOTRUN.value, kr.error)
+            return kr
+        return kr.run()
 
     def result(self, spec: str, idle: Callable[[], None] = lambda: None) -> KernelRun:
         """The finished run of `spec` (booting it if need be); idle() runs while waiting."""
@@ -154,13 +167,18 @@ class Matrix:
         if not self.runs:
             return
         self.summary = self.tree()
+        problem = ""
         try:
             self.write_outputs()
         except NotRun as e:
-            self.say(f"run_tests.sh: {e}")
-            if self.exit_status in (Exit.OK, Exit.REGRESSION):
+            problem = str(e)
+        if self.write_error():
+            problem = problem or f"results could not be written: {self.write_error()}"
+        if problem:  # what was written stays; the run did not leave what was asked
+            self.say(f"run_tests.sh: {problem}")
+            if self.exit_status == Exit.OK:
                 self.exit_status = Exit.NOT_RUN
-            self.summary.run.update(exit_status=self.exit_status,
+            self.summary.run.update(exit_status=int(self.exit_status),
                                     outcome=Exit(self.exit_status).outcome)
 
     def _settle_unfinished(self) -> None:

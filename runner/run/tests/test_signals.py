@@ -97,3 +97,26 @@ def test_sigterm_during_the_build_ends_make(tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert gone_within(child), "make's child kept building"
+
+
+@needs_build
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_under_results_is_not_run_and_says_why(tmp_path):
+    """Issue 18 row 4: a results folder on a full disk is "results could not be written: ...
+    No space left on device", exit 3, at once (not every case failed with a traceback)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mnt)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        t0 = time.monotonic()
+        cp = subprocess.run([sys.executable, "-m", "runner", "--no-build", "--results",
+                             str(mnt / "r"), "provide_*"], cwd=TOP, capture_output=True,
+                            text=True, timeout=300)
+        took = time.monotonic() - t0
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
+    assert cp.returncode == 3, cp.stdout[-2000:] + cp.stderr
+    assert "results could not be written" in cp.stdout + cp.stderr
+    assert "No space left on device" in cp.stdout + cp.stderr
+    assert "Traceback" not in cp.stdout + cp.stderr and took < 120
