@@ -53,7 +53,9 @@ def check_bzimage(path: Path) -> None:
     size the bzImage records (a zstd kernel: about 0.3 s). A payload in a format that needs
     a tool this machine lacks (lzop) is taken as it is."""
     setup, off, length = _header(path)
-    if not length:
+    st = path.stat()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if not length or key in _checked:  # preflight checked it already, this process
         return
     with open(path, "rb") as f:
         f.seek(setup + off)
@@ -64,6 +66,10 @@ def check_bzimage(path: Path) -> None:
         fmt, why = e.args
         raise NotABzImage(f"{path}: the bzImage's payload does not decompress ({fmt}: {why})") \
             from None
+    _checked.add(key)
+
+
+_checked: set[tuple] = set()
 
 
 def payload_format(payload: bytes) -> str:
