@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -57,3 +60,73 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- download folders: removed however a run ends, swept when their process died --------------
+
+LEGACY_STALE = 86400  # a .dl-* folder without an owner lock (an older runner's) after a day
+
+
+@contextlib.contextmanager
+def work_dir(parent: Path, prefix: str = ".dl-"):
+    """A new folder under parent for one download, removed when the with-block ends. Its
+    owner lock (<folder>.owner, held meanwhile) tells _sweep() a folder a dead process left
+    from one a concurrent run sharing the cache works in."""
+    with locked("work-dirs"):  # nobody sweeps between mkdtemp and the owner's flock
+        _sweep(parent, prefix)
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            d = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+            owner = open(f"{d}.owner", "w")
+        except OSError as e:
+            raise CacheError(f"cannot write the cache {parent}: {e.strerror}") from None
+        fcntl.flock(owner, fcntl.LOCK_EX)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(owner.name)
+        owner.close()
+
+
+def _sweep(parent: Path, prefix: str) -> None:
+    """Remove the download folders of processes that died (their owner lock is free).
+    Only under the work-dirs lock (see work_dir)."""
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for e in entries:
+        if e.name.endswith(".owner"):
+            if not os.path.isdir(e.path[:-len(".owner")]):
+                _remove_if_free(e.path, None)
+        elif e.is_dir(follow_symlinks=False):
+            if os.path.exists(e.path + ".owner"):
+                _remove_if_free(e.path + ".owner", e.path)
+            elif time.time() - e.stat().st_mtime > LEGACY_STALE:
+                shutil.rmtree(e.path, ignore_errors=True)
+
+
+def _remove_if_free(lock: str, folder: str | None) -> None:
+    try:
+        fd = os.open(lock, os.O_RDONLY)  # never O_CREAT: a lock its owner removed stays gone
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        os.unlink(lock)
+    except OSError:  # held: its run is alive (BlockingIOError), or gone already
+        pass
+    finally:
+        os.close(fd)

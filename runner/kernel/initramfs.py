@@ -14,14 +14,13 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-import tarfile
 import tempfile
 import threading
 from pathlib import Path
 
-from runner.kernel.cache import CacheError, cache_dir, locked, write_atomic
-from runner.kernel.resolve import FetchError, papt, sha256
+from runner.kernel.cache import CacheError, cache_dir, locked, sha256, work_dir, write_atomic
+from runner.kernel.resolve import FetchError, papt
+from runner.kernel.steps import StepError, extract
 
 GUEST_INIT = GUEST / "init"
 # Debian's busybox-static, fetched through scripts/papt so every machine uses the same one.
@@ -118,17 +117,13 @@ def busybox() -> tuple[Path, str]:
                 return d / "busybox", m["desc"]
         except (OSError, ValueError, KeyError):
             pass
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise CacheError(f"cannot write the cache {d}: {e.strerror}") from None
-        tmp = Path(tempfile.mkdtemp(dir=d))
-        try:
+        with work_dir(d) as tmp:  # removed however this ends, swept if we die
             desc = _fetch_busybox(tmp)
-            os.replace(tmp / "busybox", d / "busybox")
-            write_atomic(d / "meta.json", json.dumps({"desc": desc}).encode())
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                os.replace(tmp / "busybox", d / "busybox")
+                write_atomic(d / "meta.json", json.dumps({"desc": desc}).encode())
+            except OSError as e:
+                raise CacheError(f"cannot write the cache {d}: {e.strerror}") from None
         return d / "busybox", desc
 
 
@@ -142,17 +137,10 @@ def _fetch_busybox(tmp: Path) -> str:
         warn = "" if version == BUSYBOX_VERSION else f" (pinned {BUSYBOX_VERSION} not served)"
         deb = Path(papt("download", f"{BUSYBOX_PKG}={version}", str(tmp)).strip().splitlines()[-1])
         digest = sha256(deb)[:16]
-        proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
         try:
-            with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
-                for m in tf:
-                    if m.isfile() and m.name.lstrip("./") == "bin/busybox":
-                        with tf.extractfile(m) as src, open(tmp / "busybox", "wb") as dst:
-                            shutil.copyfileobj(src, dst)
-        except (tarfile.TarError, EOFError) as e:
-            raise FetchError(f"{deb.name} is damaged: {e}") from None
-        finally:
-            proc.wait()
+            extract(deb, lambda name: "busybox" if name.lstrip("./") == "bin/busybox" else None, tmp)
+        except StepError as e:
+            raise FetchError(str(e)) from None
         if not is_static(tmp / "busybox"):
             raise FetchError(f"{deb.name} holds no static bin/busybox")
         (tmp / "busybox").chmod(0o755)
