@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -68,6 +69,68 @@ def sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+# -- files checked before reuse: a record of size and sha256 beside each -----------------------
+
+def record_of(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Rename tmp into place as path, then write its record: a file with no record that
+    matches it (a crash between the two, a disk that cut it) is not reused (damage)."""
+    rec = {"size": tmp.stat().st_size, "sha256": sha256(tmp)}
+    record_of(path).unlink(missing_ok=True)  # never an old record beside new data
+    os.replace(tmp, path)
+    write_atomic(record_of(path), json.dumps(rec).encode())
+
+
+def write_verified(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        publish(Path(tmp), path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def damage(path: Path) -> str | None:
+    """Why a cached file must not be reused, or None when it matches its record."""
+    try:
+        rec = json.loads(record_of(path).read_text())
+        size, digest = int(rec["size"]), str(rec["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no record of its size and sha256"
+    try:
+        have = path.stat().st_size
+    except OSError as e:
+        return e.strerror
+    if have != size:
+        return f"{have} bytes, {size} when it was made"
+    if sha256(path) != digest:
+        return "its sha256 is not the one recorded when it was made"
+    return None
+
+
+def discard(path: Path) -> None:
+    for p in (path, record_of(path)):
+        p.unlink(missing_ok=True)
+
+
+try:  # the terminal's stderr, kept before pytest's capture takes over fd 2 during a run
+    _STDERR = os.dup(2)
+except OSError:
+    _STDERR = 2
+
+
+def notice(message: str) -> None:
+    """One line on the user's stderr about the cache (a damaged entry made again)."""
+    with contextlib.suppress(OSError):
+        os.write(_STDERR, f"ubc-runner: {message}\n".encode(errors="replace"))
 
 
 # -- download folders: removed however a run ends, swept when their process died --------------

@@ -18,7 +18,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from runner.kernel.cache import CacheError, cache_dir, locked, sha256, work_dir, write_atomic
+from runner.kernel.cache import (CacheError, cache_dir, damage, discard, locked, notice, publish,
+                                 sha256, work_dir, write_atomic)
 from runner.kernel.resolve import FetchError, papt
 from runner.kernel.steps import StepError, extract
 
@@ -257,22 +258,31 @@ class Initramfs:
             h.update(name.encode() + b"\0" + (b"-> " + what.encode() if isinstance(what, str)
                                                else what.read_bytes()))
         h.update("\n".join(versions).encode())
-        d = cache_dir() / "initramfs"
-        out = d / f"{h.hexdigest()[:24]}.cpio"
+        out = cache_dir() / "initramfs" / f"{h.hexdigest()[:24]}.cpio"
         with locked("initramfs"):
-            if out.exists():
+            why = damage(out) if out.exists() else None
+            if out.exists() and why is None:
                 os.utime(out)
-            else:
-                d.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=".cpio.", dir=d)
-                os.close(fd)
-                try:
-                    build(Path(tmp), bins, run_cases, versions, bb)
-                    os.replace(tmp, out)
-                finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                old = sorted(d.glob("*.cpio"), key=lambda p: p.stat().st_mtime, reverse=True)
-                for p in old[KEEP:]:
-                    p.unlink(missing_ok=True)
+                return out
+            if why:  # a cut one boots to "VFS: Unable to mount root fs" and blames the kernel
+                notice(f"the cached initramfs {out} is damaged ({why}): building it again")
+            _store(out, lambda tmp: build(tmp, bins, run_cases, versions, bb))
         return out
+
+
+def _store(out: Path, make) -> None:
+    """make(tmp) writes the initramfs; it goes in place with its size and sha256 recorded,
+    and only the KEEP newest stay."""
+    d = out.parent
+    d.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cpio.", dir=d)
+    os.close(fd)
+    try:
+        make(Path(tmp))
+        publish(Path(tmp), out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    old = sorted(d.glob("*.cpio"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for p in old[KEEP:]:
+        discard(p)
