@@ -17,7 +17,8 @@ from pathlib import Path
 
 from runner.kernel.bzimage import NotABzImage, check_bzimage, pvh_elf, pvh_vmlinux
 from runner.judge.versions import vkey
-from runner.kernel.cache import CacheError, cache_dir, locked, sha256, work_dir, write_atomic
+from runner.kernel.cache import (CacheError, cache_dir, damage, discard, locked, notice, sha256,
+                                 work_dir, write_atomic, write_verified)
 from runner.kernel.steps import APT_TIMEOUT, StepError, extract, seconds
 from runner.kernel import steps
 
@@ -261,16 +262,26 @@ def local_bzimage(spec: str, image: Path) -> Kernel:
     pvh = d / f"{digest[:16]}.vmlinux"
     try:
         with locked(f"local-{digest[:16]}"):
-            d.mkdir(parents=True, exist_ok=True)
-            if not pvh.exists():
-                elf = pvh_elf(image)
-                if elf:
-                    write_atomic(pvh, elf)
+            _local_pvh(image, pvh)
     except OSError as e:
         raise CacheError(f"cannot write the kernel cache {d}: {e.strerror}") from None
     config = image.parent.parent.parent.parent / ".config"  # a build tree's arch/x86/boot/bzImage
     return Kernel(spec, "bzimage", image=image, pvh=pvh if pvh.exists() else None,
                   config=config if config.is_file() else None, sha256=digest)
+
+
+def _local_pvh(image: Path, pvh: Path) -> None:
+    """The bzImage's PVH vmlinux at pvh, checked against its record before reuse (a damaged
+    one boots mute or fails on every later run of that bzImage): made again if damaged."""
+    why = damage(pvh) if pvh.exists() else None
+    if pvh.exists() and why is None:
+        return
+    if why:
+        notice(f"the cached PVH vmlinux {pvh} of {image} is damaged ({why}): making it again")
+        discard(pvh)
+    elf = pvh_elf(image)
+    if elf:
+        write_verified(pvh, elf)
 
 
 def looks_like_path(spec: str) -> bool:

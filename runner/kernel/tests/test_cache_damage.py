@@ -2,6 +2,7 @@
 faults 11 and 12): the initramfs (a cut one "panics" every later run: VFS: Unable to mount
 root fs) and the PVH vmlinux made from a --kernel bzImage (a damaged one boots mute). Each
 is checked against the size and sha256 recorded beside it, made again, and one line says so."""
+import lzma
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from runner.kernel import initramfs
+from runner.kernel import initramfs, resolve
+from runner.testing.fakes import bzimage_bytes, kernel_payload
 
 TOP = Path(__file__).resolve().parents[3]
 
@@ -19,6 +21,7 @@ def notices(tmp_path, monkeypatch):
     monkeypatch.setenv("UBC_CACHE", str(tmp_path / "cache"))
     said: list[str] = []
     monkeypatch.setattr(initramfs, "notice", said.append, raising=False)
+    monkeypatch.setattr(resolve, "notice", said.append, raising=False)
     return said
 
 
@@ -71,6 +74,25 @@ def test_one_without_a_record_is_built_again(rootfs, notices):
     first.write_bytes(first.read_bytes()[:1000])
     assert rootfs().stat().st_size > 1000
     assert "no record of its size and sha256" in notices[0]
+
+
+# -- the PVH vmlinux of a --kernel bzImage -----------------------------------------------------
+
+ELF = b"\x7fELF" + b"\x00" * 60 + b"....Xen\x00 PVH note" + bytes(range(256)) * 40
+
+
+@pytest.mark.parametrize("how", ["cut", "changed"])
+def test_a_damaged_cached_pvh_vmlinux_is_made_again(tmp_path, notices, how):
+    img = tmp_path / "bzImage"
+    img.write_bytes(bzimage_bytes(kernel_payload(lzma.compress(ELF), len(ELF))))
+    k = resolve.resolve(str(img))
+    assert k.pvh is not None and k.pvh.read_bytes() == ELF
+    damage_it(k.pvh, how)
+    k2 = resolve.resolve(str(img))
+    assert k2.pvh == k.pvh and k2.pvh.read_bytes() == ELF
+    assert len(notices) == 1 and f"the cached PVH vmlinux {k.pvh} of {img} is damaged" in notices[0]
+    resolve.resolve(str(img))
+    assert len(notices) == 1  # whole again: reused quietly
 
 
 def test_a_notice_is_one_line_on_stderr():
