@@ -92,9 +92,9 @@ def papt(*args: str, timeout: int | None = None) -> str:
     bounds each apt-get (UBC_APT_TIMEOUT) and its lock wait (900 s); this is the backstop."""
     try:
         timeout = timeout or 900 + 2 * seconds(APT_TIMEOUT) + 60
+        cp = steps.run([str(PAPT), *args], timeout)
     except StepError as e:
         raise FetchError(str(e)) from None
-    cp = steps.run([str(PAPT), *args], timeout)
     if cp.timed_out:
         raise FetchError(f"scripts/papt {args[0]} took more than {timeout}s")
     if cp.returncode != 0:

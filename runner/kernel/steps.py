@@ -61,9 +61,13 @@ class Group:
         self.err = tempfile.TemporaryFile()
         self.timeout, self.timed_out, self._reaped = timeout, False, False
         self._lock = threading.Lock()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout,
-                                     stderr=self.err, start_new_session=True,
-                                     preexec_fn=qemu.die_with_parent)
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout,
+                                         stderr=self.err, start_new_session=True,
+                                         preexec_fn=qemu.die_with_parent)
+        except OSError as e:
+            self.err.close()
+            raise StepError(f"cannot run {cmd[0]}: {e.strerror}") from None
         self._timer = threading.Timer(timeout, self._expire)
         self._timer.daemon = True
         self._timer.start()
