@@ -99,20 +99,21 @@ def write_verified(path: Path, data: bytes) -> None:
 
 
 def damage(path: Path) -> str | None:
-    """Why a cached file must not be reused, or None when it matches its record."""
+    """Why a cached file must not be reused, as a predicate ("is damaged (...)"), or None
+    when it matches its record."""
     try:
         rec = json.loads(record_of(path).read_text())
         size, digest = int(rec["size"]), str(rec["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
-        return "no record of its size and sha256"
+        return "has no size and sha256 record (an older runner's, or cut before it)"
     try:
         have = path.stat().st_size
     except OSError as e:
-        return e.strerror
+        return f"cannot be read ({e.strerror})"
     if have != size:
-        return f"{have} bytes, {size} when it was made"
+        return f"is damaged ({have} bytes, {size} when it was made)"
     if sha256(path) != digest:
-        return "its sha256 is not the one recorded when it was made"
+        return "is damaged (its sha256 is not the one recorded when it was made)"
     return None
 
 

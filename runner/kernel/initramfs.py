@@ -265,7 +265,7 @@ class Initramfs:
                 os.utime(out)
                 return out
             if why:  # a cut one boots to "VFS: Unable to mount root fs" and blames the kernel
-                notice(f"the cached initramfs {out} is damaged ({why}): building it again")
+                notice(f"the cached initramfs {out} {why}: building it again")
             _store(out, lambda tmp: build(tmp, bins, run_cases, versions, bb))
         return out
 

@@ -277,7 +277,7 @@ def _local_pvh(image: Path, pvh: Path) -> None:
     if pvh.exists() and why is None:
         return
     if why:
-        notice(f"the cached PVH vmlinux {pvh} of {image} is damaged ({why}): making it again")
+        notice(f"the cached PVH vmlinux {pvh} of {image} {why}: making it again")
         discard(pvh)
     elf = pvh_elf(image)
     if elf:

@@ -73,7 +73,7 @@ def test_one_without_a_record_is_built_again(rootfs, notices):
     first.with_name(first.name + ".sha256").unlink()  # as an older runner left it
     first.write_bytes(first.read_bytes()[:1000])
     assert rootfs().stat().st_size > 1000
-    assert "no record of its size and sha256" in notices[0]
+    assert f"the cached initramfs {first} has no size and sha256 record" in notices[0]
 
 
 # -- the PVH vmlinux of a --kernel bzImage -----------------------------------------------------
