@@ -5,6 +5,8 @@
 #             otherwise Debian's liburing-dev through scripts/papt (private apt configuration).
 #   kselftest harness: $KDIR/tools/testing/selftests when KDIR is set, otherwise the pinned
 #             Debian linux-source package (only the two headers are extracted).
+# Every extraction is killed after UBC_EXTRACT_TIMEOUT seconds (default 600), each apt step
+# after UBC_APT_TIMEOUT (scripts/papt); a full disk is said as such.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/deps.conf"
@@ -21,15 +23,45 @@ die() { echo "get-deps: $*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null || die "'$1' not found: apt-get install $2"; }
 need dpkg-deb dpkg; need apt-get apt; need xz xz-utils; need gcc gcc
 
+extract_timeout=${UBC_EXTRACT_TIMEOUT:-600}
+[[ $extract_timeout =~ ^[0-9]+$ ]] && [ "$extract_timeout" -ge 1 ] ||
+	die "UBC_EXTRACT_TIMEOUT='$extract_timeout' is not a whole number of seconds (at least 1)"
+# Each stage of an extraction gets the same bound (a killed stage ends its pipe's others);
+# one that overran leaves $tmp/timed-out (a pipeline's exit status is its last failure's).
+# Not fd 9, the deps lock: a straggler holding it would stall every later build.
+bounded() {
+	local rc=0
+	timeout --foreground -k 10 "$extract_timeout" "$@" 9>&- || rc=$?
+	case $rc in 124|137) : > "$tmp/timed-out" ;; esac
+	return "$rc"
+}
+
+tmps=()  # download folders, removed however this script ends
+trap 'rm -rf "${tmps[@]}"' EXIT
+new_tmp() { made=$(mktemp -d "$deps/dl.XXXXXX"); tmps+=("$made"); }  # sets $made
+
+# Why extracting DEB failed (exit status RC, dpkg-deb's or tar's messages in ERR): one line.
+extract_failed() { # RC ERR DEB
+	local free; free=$({ df -Pk "$deps" 2>/dev/null || true; } | awk 'NR==2 { print int($4 / 1024) }')
+	tail -n 3 "$2" >&2
+	if grep -q 'No space left on device' "$2" || [ "${free:-99}" -lt 8 ]; then
+		die "cannot extract $(basename "$3") into $deps: No space left on device (${free:-?} MB free)"
+	fi
+	[ ! -e "$tmp/timed-out" ] || die "extracting $(basename "$3") took more than ${extract_timeout}s (UBC_EXTRACT_TIMEOUT)"
+	die "cannot extract $(basename "$3") (exit $1, see above)"
+}
+
 # The pinned version if the mirror serves it, else the newest served (papt warns).
-pick() { "$top/scripts/papt" pick "$1" "$2"; }
+pick() { "$top/scripts/papt" pick "$1" "$2" 9>&-; }
 
 extract_deb() { # PKG VERSION DEST -> DEST holds the unpacked package (once)
 	[ -f "$3/.done" ] && return 0
-	local tmp; tmp=$(mktemp -d "$deps/dl.XXXXXX")
-	local deb; deb=$("$top/scripts/papt" download "$1=$2" "$tmp")
+	new_tmp; local tmp=$made
+	local deb; deb=$("$top/scripts/papt" download "$1=$2" "$tmp" 9>&-)
 	rm -rf "$3"; mkdir -p "$3"
-	dpkg-deb -x "$deb" "$3"
+	local rc=0
+	bounded dpkg-deb -x "$deb" "$3" 2>"$tmp/err" || rc=$?
+	[ "$rc" = 0 ] || { rm -rf "$3"; extract_failed "$rc" "$tmp/err" "$deb"; }
 	sha256sum "$deb" | cut -d' ' -f1 > "$3/.sha256"
 	rm -rf "$tmp"; touch "$3/.done"
 }
@@ -71,13 +103,17 @@ else
 	v=$(pick "$KSELFTEST_PKG" "$KSELFTEST_VERSION")
 	ks=$deps/kselftest_$KSELFTEST_PKG-$v
 	if [ ! -f "$ks/.done" ]; then
-		tmp=$(mktemp -d "$deps/dl.XXXXXX")
+		new_tmp; tmp=$made
 		echo "get-deps: extracting kselftest_harness.h from $KSELFTEST_PKG $v (about 150 MB, once)" >&2
-		deb=$("$top/scripts/papt" download "$KSELFTEST_PKG=$v" "$tmp")
+		deb=$("$top/scripts/papt" download "$KSELFTEST_PKG=$v" "$tmp" 9>&-)
 		mkdir -p "$tmp/x" "$ks"
-		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
-			xz -dc -T0 | tar -x -C "$tmp/x" --wildcards \
+		rc=0
+		{ bounded dpkg-deb --fsys-tarfile "$deb" |
+			bounded tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+			bounded xz -dc -T0 | bounded tar -x -C "$tmp/x" --wildcards \
 			'*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'
+		} 2>"$tmp/err" || rc=$?
+		[ "$rc" = 0 ] || extract_failed "$rc" "$tmp/err" "$deb"
 		find "$tmp/x" -name 'kselftest*.h' -exec cp {} "$ks/" \;
 		[ -f "$ks/kselftest_harness.h" ] && [ -f "$ks/kselftest.h" ] || die "headers not found in $deb"
 		sha256sum "$deb" | cut -d' ' -f1 > "$ks/.sha256"

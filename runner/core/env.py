@@ -21,6 +21,14 @@ def positive_int(text: str) -> int:
     return v
 
 
+def seconds(text: str) -> int:
+    """A timeout in whole seconds, at least 1 (scripts/papt and get-deps.sh say the same)."""
+    t = text.strip()
+    if not t.isdigit() or int(t) < 1:
+        raise ValueError("is not a whole number of seconds (at least 1)")
+    return int(t)
+
+
 def accel(text: str) -> str:
     if text not in ("auto", "tcg", "kvm"):
         raise ValueError(f"must be auto, tcg or kvm, not {text!r}")
@@ -45,6 +53,8 @@ VARS = {v.name: v for v in (
     Var("UBC_VNG", str, "the vng binary (default: vng on PATH)"),
     Var("UBC_BUSYBOX_VERSION", str, "busybox-static version for the initramfs (default: deps.conf)"),
     Var("UBC_KBUILD_DIR", str, "where bisect-step builds kernels (default <cache>/kbuild)"),
+    Var("UBC_APT_TIMEOUT", seconds, "seconds an apt-get or apt-cache call may take (default 900)"),
+    Var("UBC_EXTRACT_TIMEOUT", seconds, "seconds a package's extraction may take (default 600)"),
     Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
 )}
 
@@ -58,7 +68,8 @@ def get(name: str, default=None):
     try:
         return var.parse(raw)
     except ValueError as e:
-        raise UsageError(f"environment variable {name}={raw!r}: {e}") from None
+        raise UsageError(f"{name}={raw!r} {e}" if str(e).startswith("is ") else
+                         f"environment variable {name}={raw!r}: {e}") from None
 
 
 def check_all() -> None:

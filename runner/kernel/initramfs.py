@@ -13,16 +13,16 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-import tarfile
 import tempfile
 import threading
 from pathlib import Path
 
 from runner.core import env
 from runner.core.paths import GUEST, TOP
-from runner.kernel.cache import CacheError, cache_dir, locked, write_atomic
-from runner.kernel.resolve import FetchError, papt, sha256
+from runner.kernel.cache import (CacheError, cache_dir, damage, discard, locked, notice, publish,
+                                 sha256, work_dir, write_atomic)
+from runner.kernel.resolve import FetchError, papt
+from runner.kernel.steps import StepError, extract
 
 GUEST_INIT = GUEST / "init"
 # Debian's busybox-static, fetched through scripts/papt so every machine uses the same one.
@@ -119,17 +119,13 @@ def busybox() -> tuple[Path, str]:
                 return d / "busybox", m["desc"]
         except (OSError, ValueError, KeyError):
             pass
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise CacheError(f"cannot write the cache {d}: {e.strerror}") from None
-        tmp = Path(tempfile.mkdtemp(dir=d))
-        try:
+        with work_dir(d) as tmp:  # removed however this ends, swept if we die
             desc = _fetch_busybox(tmp)
-            os.replace(tmp / "busybox", d / "busybox")
-            write_atomic(d / "meta.json", json.dumps({"desc": desc}).encode())
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                os.replace(tmp / "busybox", d / "busybox")
+                write_atomic(d / "meta.json", json.dumps({"desc": desc}).encode())
+            except OSError as e:
+                raise CacheError(f"cannot write the cache {d}: {e.strerror}") from None
         return d / "busybox", desc
 
 
@@ -143,17 +139,10 @@ def _fetch_busybox(tmp: Path) -> str:
         warn = "" if version == BUSYBOX_VERSION else f" (pinned {BUSYBOX_VERSION} not served)"
         deb = Path(papt("download", f"{BUSYBOX_PKG}={version}", str(tmp)).strip().splitlines()[-1])
         digest = sha256(deb)[:16]
-        proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
         try:
-            with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
-                for m in tf:
-                    if m.isfile() and m.name.lstrip("./") == "bin/busybox":
-                        with tf.extractfile(m) as src, open(tmp / "busybox", "wb") as dst:
-                            shutil.copyfileobj(src, dst)
-        except (tarfile.TarError, EOFError) as e:
-            raise FetchError(f"{deb.name} is damaged: {e}") from None
-        finally:
-            proc.wait()
+            extract(deb, lambda name: "busybox" if name.lstrip("./") == "bin/busybox" else None, tmp)
+        except StepError as e:
+            raise FetchError(str(e)) from None
         if not is_static(tmp / "busybox"):
             raise FetchError(f"{deb.name} holds no static bin/busybox")
         (tmp / "busybox").chmod(0o755)
@@ -270,22 +259,31 @@ class Initramfs:
             h.update(name.encode() + b"\0" + (b"-> " + what.encode() if isinstance(what, str)
                                                else what.read_bytes()))
         h.update("\n".join(versions).encode())
-        d = cache_dir() / "initramfs"
-        out = d / f"{h.hexdigest()[:24]}.cpio"
+        out = cache_dir() / "initramfs" / f"{h.hexdigest()[:24]}.cpio"
         with locked("initramfs"):
-            if out.exists():
+            why = damage(out) if out.exists() else None
+            if out.exists() and why is None:
                 os.utime(out)
-            else:
-                d.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=".cpio.", dir=d)
-                os.close(fd)
-                try:
-                    build(Path(tmp), bins, run_cases, versions, bb)
-                    os.replace(tmp, out)
-                finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                old = sorted(d.glob("*.cpio"), key=lambda p: p.stat().st_mtime, reverse=True)
-                for p in old[KEEP:]:
-                    p.unlink(missing_ok=True)
+                return out
+            if why:  # a cut one boots to "VFS: Unable to mount root fs" and blames the kernel
+                notice(f"the cached initramfs {out} {why}: building it again")
+            _store(out, lambda tmp: build(tmp, bins, run_cases, versions, bb))
         return out
+
+
+def _store(out: Path, make) -> None:
+    """make(tmp) writes the initramfs; it goes in place with its size and sha256 recorded,
+    and only the KEEP newest stay."""
+    d = out.parent
+    d.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cpio.", dir=d)
+    os.close(fd)
+    try:
+        make(Path(tmp))
+        publish(Path(tmp), out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    old = sorted(d.glob("*.cpio"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for p in old[KEEP:]:
+        discard(p)

@@ -6,14 +6,10 @@ The cloud flavour is used: smaller downloads, same io_uring, boots as fast or fa
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
-import subprocess
-import tarfile
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +18,10 @@ from runner.core.errors import NotRun, UsageError
 from runner.core.paths import TOP
 from runner.kernel.bzimage import NotABzImage, check_bzimage, pvh_elf, pvh_vmlinux
 from runner.core.versions import vkey
-from runner.kernel.cache import CacheError, cache_dir, locked, write_atomic
+from runner.kernel import steps
+from runner.kernel.cache import (CacheError, cache_dir, damage, discard, locked, notice, sha256,
+                                 work_dir, write_atomic, write_verified)
+from runner.kernel.steps import APT_TIMEOUT, StepError, extract, seconds
 
 PAPT = TOP / "scripts" / "papt"
 FLAVOUR = "cloud-amd64"
@@ -89,12 +88,16 @@ def usable(pkgs: list[Package]) -> list[Package]:
     return sorted(out, key=Package.sort_key)
 
 
-def papt(*args: str, timeout: int = 900) -> str:
-    """scripts/papt's output; its failure (the last line it printed) as a FetchError."""
+def papt(*args: str, timeout: int | None = None) -> str:
+    """scripts/papt's output; its failure (the last line it printed) as a FetchError. papt
+    bounds each apt-get (UBC_APT_TIMEOUT) and its lock wait (900 s); this is the backstop."""
     try:
-        cp = subprocess.run([str(PAPT), *args], capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise FetchError(f"scripts/papt {args[0]} took more than {timeout}s") from None
+        timeout = timeout or 900 + 2 * seconds(APT_TIMEOUT) + 60
+        cp = steps.run([str(PAPT), *args], timeout)
+    except StepError as e:
+        raise FetchError(str(e)) from None
+    if cp.timed_out:
+        raise FetchError(f"scripts/papt {args[0]} took more than {timeout}s")
     if cp.returncode != 0:
         last = (cp.stderr.strip().splitlines() or [f"exit {cp.returncode}"])[-1]
         raise FetchError(last if last.startswith("papt:") else f"papt {args[0]}: {last}")
@@ -167,14 +170,6 @@ class Kernel:
         return str(self.image or "host")
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def boot_file(member: str) -> str | None:
     """Which kept file a .deb member is: ./boot/vmlinuz-V and ./boot/config-V (up to 6.18),
     ./usr/lib/modules/V/vmlinuz and .../config (linux-binary-*, 6.19 on)."""
@@ -191,26 +186,11 @@ def boot_file(member: str) -> str | None:
 
 def extract_boot(deb: Path, dest: Path) -> None:
     """Only the vmlinuz and config out of the .deb (no modules: io_uring and the 8250
-    console are built in). A damaged .deb is a FetchError."""
-    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    found = set()
+    console are built in). A damaged .deb, a full disk, a stuck dpkg-deb: a FetchError."""
     try:
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
-            for m in tf:
-                out = boot_file(m.name) if m.isfile() else None
-                if out:
-                    with tf.extractfile(m) as src, open(dest / out, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                    found.add(out)
-    except (tarfile.TarError, EOFError, OSError) as e:
-        proc.kill()
-        raise FetchError(f"{deb.name} is damaged: {e}") from None
-    finally:
-        err = proc.stderr.read().decode(errors="replace").strip()
-        proc.wait()
-    if proc.returncode != 0:
-        raise FetchError(f"{deb.name} is damaged: dpkg-deb: {(err.splitlines() or ['?'])[-1]}")
+        found = extract(deb, boot_file, dest)
+    except StepError as e:
+        raise FetchError(str(e)) from None
     if "vmlinuz" not in found:
         raise FetchError(f"{deb.name} holds no vmlinuz")
 
@@ -242,36 +222,35 @@ def fetch_debian(spec: str, pkg: Package) -> Kernel:
         m = _verified(d)
         if m is None:
             try:
-                root.mkdir(parents=True, exist_ok=True)
-                tmp = Path(tempfile.mkdtemp(prefix=".dl-", dir=root))
+                with work_dir(root) as tmp:  # removed however this ends, swept if we die
+                    m = _download(pkg, tmp)
+                    if d.exists():
+                        shutil.rmtree(d)
+                    tmp.rename(d)
             except OSError as e:
                 raise CacheError(f"cannot write the kernel cache {root}: {e.strerror}") from None
-            try:
-                deb = Path(papt("download", f"{pkg.name}={pkg.version}", str(tmp)).strip().splitlines()[-1])
-                digest = sha256(deb)
-                extract_boot(deb, tmp)
-                try:
-                    check_bzimage(tmp / "vmlinuz")
-                except NotABzImage as e:
-                    raise FetchError(f"{pkg.name} {pkg.version}: {e}") from None
-                has_pvh = pvh_vmlinux(tmp / "vmlinuz", tmp / "vmlinux")
-                deb.unlink()
-                files = {n: sha256(tmp / n) for n in KEPT if (tmp / n).exists()}
-                m = {"package": pkg.name, "package_version": pkg.version, "suite": pkg.suite,
-                     "sha256": digest, "pvh": has_pvh, "files": files}
-                (tmp / "meta.json").write_text(json.dumps(m, indent=1))
-                if d.exists():
-                    shutil.rmtree(d)
-                tmp.rename(d)
-            except OSError as e:
-                raise CacheError(f"cannot write the kernel cache {root}: {e}") from None
-            finally:
-                if tmp.exists():
-                    shutil.rmtree(tmp, ignore_errors=True)
     return Kernel(spec, "debian", image=d / "vmlinuz", pvh=(d / "vmlinux") if m.get("pvh") else None,
                   config=(d / "config") if (d / "config").exists() else None,
                   package=m["package"], package_version=m["package_version"], sha256=m["sha256"],
                   extra={"suite": m.get("suite", "")})
+
+
+def _download(pkg: Package, tmp: Path) -> dict:
+    """Download pkg into tmp, keep its vmlinuz, config and PVH vmlinux there; their meta."""
+    deb = Path(papt("download", f"{pkg.name}={pkg.version}", str(tmp)).strip().splitlines()[-1])
+    digest = sha256(deb)
+    extract_boot(deb, tmp)
+    try:
+        check_bzimage(tmp / "vmlinuz")
+    except NotABzImage as e:
+        raise FetchError(f"{pkg.name} {pkg.version}: {e}") from None
+    has_pvh = pvh_vmlinux(tmp / "vmlinuz", tmp / "vmlinux")
+    deb.unlink()
+    files = {n: sha256(tmp / n) for n in KEPT if (tmp / n).exists()}
+    m = {"package": pkg.name, "package_version": pkg.version, "suite": pkg.suite,
+         "sha256": digest, "pvh": has_pvh, "files": files}
+    (tmp / "meta.json").write_text(json.dumps(m, indent=1))
+    return m
 
 
 def local_bzimage(spec: str, image: Path) -> Kernel:
@@ -284,16 +263,26 @@ def local_bzimage(spec: str, image: Path) -> Kernel:
     pvh = d / f"{digest[:16]}.vmlinux"
     try:
         with locked(f"local-{digest[:16]}"):
-            d.mkdir(parents=True, exist_ok=True)
-            if not pvh.exists():
-                elf = pvh_elf(image)
-                if elf:
-                    write_atomic(pvh, elf)
+            _local_pvh(image, pvh)
     except OSError as e:
         raise CacheError(f"cannot write the kernel cache {d}: {e.strerror}") from None
     config = image.parent.parent.parent.parent / ".config"  # a build tree's arch/x86/boot/bzImage
     return Kernel(spec, "bzimage", image=image, pvh=pvh if pvh.exists() else None,
                   config=config if config.is_file() else None, sha256=digest)
+
+
+def _local_pvh(image: Path, pvh: Path) -> None:
+    """The bzImage's PVH vmlinux at pvh, checked against its record before reuse (a damaged
+    one boots mute or fails on every later run of that bzImage): made again if damaged."""
+    why = damage(pvh) if pvh.exists() else None
+    if pvh.exists() and why is None:
+        return
+    if why:
+        notice(f"the cached PVH vmlinux {pvh} of {image} {why}: making it again")
+        discard(pvh)
+    elf = pvh_elf(image)
+    if elf:
+        write_verified(pvh, elf)
 
 
 def looks_like_path(spec: str) -> bool:

@@ -3,9 +3,9 @@
 The package data is recorded `papt apt-cache madison` output (data/papt_madison.txt, mirror
 replaced by MIRROR), so no network is needed.
 """
+from runner.testing.fakes import DATA, bzimage_bytes, kernel_payload
 import gzip
 import lzma
-import struct
 from pathlib import Path
 
 import pytest
@@ -90,16 +90,9 @@ def test_only_vmlinuz_and_config_are_kept(member, kept):
     assert kernels.boot_file(member) == kept
 
 
-def fake_bzimage(payload: bytes) -> bytes:
-    """A bzImage shape: 3+1 setup sectors, 'HdrS', payload_offset/length in the header."""
-    setup_sects = 3
-    img = bytearray((setup_sects + 1) * 512)
-    img[0x1F1] = setup_sects
-    img[0x202:0x206] = b"HdrS"
-    off = 100
-    struct.pack_into("<II", img, 0x248, off, len(payload))
-    body = bytearray(off) + payload + b"\x00\x10\x00\x00"  # size appended, like the kernel
-    return bytes(img + body)
+def fake_bzimage(payload: bytes, size: int) -> bytes:
+    """A bzImage shape around a compressed vmlinux of `size` bytes (runner/testing/fakes)."""
+    return bzimage_bytes(kernel_payload(payload, size))
 
 
 ELF = b"\x7fELF" + b"\x00" * 60 + b"....Xen\x00 PVH note" + b"\x90" * 4000
@@ -108,7 +101,7 @@ ELF = b"\x7fELF" + b"\x00" * 60 + b"....Xen\x00 PVH note" + b"\x90" * 4000
 @pytest.mark.parametrize("compress", [lzma.compress, gzip.compress])
 def test_pvh_vmlinux_is_the_decompressed_payload(tmp_path, compress):
     bz = tmp_path / "bzImage"
-    bz.write_bytes(fake_bzimage(compress(ELF)))
+    bz.write_bytes(fake_bzimage(compress(ELF), len(ELF)))
     out = tmp_path / "vmlinux"
     assert bzimage.pvh_vmlinux(bz, out)
     assert out.read_bytes() == ELF
@@ -116,7 +109,7 @@ def test_pvh_vmlinux_is_the_decompressed_payload(tmp_path, compress):
 
 def test_no_pvh_note_means_boot_the_bzimage(tmp_path):
     bz = tmp_path / "bzImage"
-    bz.write_bytes(fake_bzimage(lzma.compress(b"\x7fELF no note here")))
+    bz.write_bytes(fake_bzimage(lzma.compress(b"\x7fELF no note here"), 17))
     assert not bzimage.pvh_vmlinux(bz, tmp_path / "vmlinux")
     bz.write_bytes(b"not a kernel at all" * 100)
     assert not bzimage.pvh_vmlinux(bz, tmp_path / "vmlinux")
@@ -128,7 +121,7 @@ def test_build_tree_and_bzimage_paths(tmp_path, monkeypatch):
     (tree / "arch/x86/boot").mkdir(parents=True)
     with pytest.raises(kernels.KernelError, match="has no arch/x86/boot/bzImage"):
         kernels.resolve(str(tree))
-    (tree / "arch/x86/boot/bzImage").write_bytes(fake_bzimage(lzma.compress(ELF)))
+    (tree / "arch/x86/boot/bzImage").write_bytes(fake_bzimage(lzma.compress(ELF), len(ELF)))
     (tree / ".config").write_text("CONFIG_IO_URING=y\n")
     k = kernels.resolve(str(tree))
     assert k.kind == "bzimage" and k.id == str(tree)
