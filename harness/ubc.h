@@ -34,13 +34,18 @@ int ubc_probe(enum ubc_feature f, char *why, size_t len);
 const char *ubc_feature_name(enum ubc_feature f);
 
 /*
- * Probe decisions split out as pure functions, each beside its probe (ubc_probe.c,
- * ubc_probe_bufring.c, ubc_probe_clone.c; the other probes decide inline): given what
- * the probe's well-formed call returned, 1 present, 0 absent (why names the errno taken as
- * proof of absence), or -errno when that result proves nothing. harness/tests checks them on
- * crafted inputs. got: ubc_probe_provide's "both opcodes listed" (1/0); the others' -errno or
- * success value of the call (setup_buf_ring's err, register_ring_fd's return, the clone's
- * return, the selecting send's CQE res).
+ * Every probe's decision, split out as a pure function beside its probe (ubc_probe.c,
+ * ubc_probe_bufring.c, ubc_probe_clone.c, ubc_probe_regbuf.c): given what the probe's
+ * well-formed call returned, 1 present, 0 absent (why starts with "errno <NAME>:", the errno
+ * taken as proof of absence, or "no errno (<what>):" for an answer that is not an errno), or
+ * -errno when that result proves nothing. harness/tests checks them on crafted inputs. got:
+ * for provide and read_mshot, 1/0 "IORING_REGISTER_PROBE lists the opcodes" or the probe
+ * call's -errno; for the others the -errno or success value of the call (setup_buf_ring's
+ * err; register_ring_fd's return; the clone's return; ubc_br_setup's return for pbuf_mmap,
+ * pbuf_inc and min_left; ubc_br_head's -errno else the head it said for pbuf_status;
+ * io_uring_queue_init_mem's return for no_mmap; the CQE res of the selecting send, the recv
+ * bundle, the two NOPs of nop_fixed_buffer (nop_inject: INJECT_RESULT, 1 meaning only that
+ * nop_flags work) and the READV_FIXED).
  */
 int ubc_decide_provide(int got, char *why, size_t len);
 int ubc_decide_buf_ring(int got, char *why, size_t len);
@@ -48,6 +53,16 @@ int ubc_decide_ring_fd(int got, char *why, size_t len);
 int ubc_decide_clone(int got, char *why, size_t len);
 int ubc_decide_clone_offset(int got, char *why, size_t len);
 int ubc_decide_send_select(int got, char *why, size_t len);
+int ubc_decide_pbuf_mmap(int got, char *why, size_t len);
+int ubc_decide_pbuf_inc(int got, char *why, size_t len);
+int ubc_decide_min_left(int got, char *why, size_t len);
+int ubc_decide_pbuf_status(int got, char *why, size_t len);
+int ubc_decide_no_mmap(int got, char *why, size_t len);
+int ubc_decide_read_mshot(int got, char *why, size_t len);
+int ubc_decide_bundle(int got, char *why, size_t len);
+int ubc_decide_nop_inject(int got, char *why, size_t len);
+int ubc_decide_nop_fixed_buffer(int got, char *why, size_t len);
+int ubc_decide_rw_vec_fixed(int got, char *why, size_t len);
 
 /* harness/ubc_buf.c: anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
 void *ubc_buf_alloc(size_t len);

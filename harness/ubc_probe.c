@@ -6,10 +6,12 @@
  * ubc_probe_regbuf.c. Each makes one well-formed call that succeeds where the feature exists;
  * only the errno an older kernel gives for that exact call counts as proof of absence.
  * Anything else is returned as a probe failure, which the cases turn into a FAIL.
- * A probe with a decision function is split in two: the calls (ubc_probe_*), and a pure
- * decision on what they returned (ubc_decide_*), which harness/tests checks on recorded
- * errnos. Those decisions' "absent" why starts with "errno <NAME>:" so a SKIP names the errno
- * it rests on (the runner flags it as a regression at or above the feature's release).
+ * Every probe is split in two: the calls (ubc_probe_*), and beside them a pure decision
+ * on what they returned (ubc_decide_*), which harness/tests checks on recorded errnos. A
+ * decision's "absent" why starts with "errno <NAME>:" so a SKIP names the errno it rests on
+ * (the runner flags it as a regression at or above the feature's release), or with
+ * "no errno (<what>):" where the proof is no errno (an opcode missing from
+ * IORING_REGISTER_PROBE's list, a NOP that ignored its flags).
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,8 +3,9 @@
  * Probes of buffer rings (5.19) and of what came after them: kernel-allocated rings, ring
  * status, incremental rings and min_left, bundles, read multishot, and IORING_SETUP_NO_MMAP
  * (which bufring_no_mmap_ring needs). See ubc_probe.c for the rules every probe follows;
- * only ubc_probe_buf_ring has its decision split out (ubc_decide_buf_ring).
+ * each probe's decision is the pure ubc_decide_* right after it.
  */
+#include <limits.h>
 #include <unistd.h>
 #include "ubc_bufring.h"
 #include "ubc_probe.h"
@@ -62,13 +63,20 @@ int ubc_probe_pbuf_mmap(char *why, size_t len)
 	r = try_register(IOU_PBUF_RING_MMAP, 0, why, len, &ret);
 	if (r)
 		return r;
-	if (!ret)
+	return ubc_decide_pbuf_mmap(ret, why, len);
+}
+
+/* got: ubc_br_setup's return for an IOU_PBUF_RING_MMAP ring (the register, then its mmap). */
+int ubc_decide_pbuf_mmap(int got, char *why, size_t len)
+{
+	if (got == 0)
 		return 1;
 	/* Before 6.4 the flags field was "pad", and a non-zero pad is -EINVAL. */
-	if (ret == -EINVAL)
-		return ubc_why(why, len, 0, "IORING_REGISTER_PBUF_RING with flags IOU_PBUF_RING_MMAP and no address "
-			       "returned EINVAL (the flags field was padding before 6.4)");
-	return ubc_why(why, len, ret, "kernel-allocated buffer ring: register or mmap gave %s", strerror(-ret));
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: IORING_REGISTER_PBUF_RING with flags IOU_PBUF_RING_MMAP and "
+			       "no address returned it (the flags field was padding before 6.4)");
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "kernel-allocated buffer ring: register or mmap returned %d",
+		       got);
 }
 
 int ubc_probe_pbuf_inc(char *why, size_t len)
@@ -81,13 +89,19 @@ int ubc_probe_pbuf_inc(char *why, size_t len)
 	r = try_register(IOU_PBUF_RING_INC, 0, why, len, &ret);
 	if (r)
 		return r;
-	if (!ret)
+	return ubc_decide_pbuf_inc(ret, why, len);
+}
+
+/* got: ubc_br_setup's return for an IOU_PBUF_RING_INC ring. */
+int ubc_decide_pbuf_inc(int got, char *why, size_t len)
+{
+	if (got == 0)
 		return 1;
 	/* 6.4..6.11 refuse flags other than IOU_PBUF_RING_MMAP, older ones any non-zero pad. */
-	if (ret == -EINVAL)
-		return ubc_why(why, len, 0, "IORING_REGISTER_PBUF_RING with flags IOU_PBUF_RING_INC returned EINVAL "
-			       "(unknown flag before 6.12)");
-	return ubc_why(why, len, ret, "incremental buffer ring register: %s", strerror(-ret));
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: IORING_REGISTER_PBUF_RING with flags IOU_PBUF_RING_INC "
+			       "returned it (unknown flag before 6.12)");
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "incremental buffer ring register returned %d", got);
 }
 
 int ubc_probe_min_left(char *why, size_t len)
@@ -100,13 +114,19 @@ int ubc_probe_min_left(char *why, size_t len)
 	r = try_register(IOU_PBUF_RING_INC, 16, why, len, &ret);
 	if (r)
 		return r;
-	if (!ret)
+	return ubc_decide_min_left(ret, why, len);
+}
+
+/* got: ubc_br_setup's return for an IOU_PBUF_RING_INC ring with min_left 16, where INC works. */
+int ubc_decide_min_left(int got, char *why, size_t len)
+{
+	if (got == 0)
 		return 1;
 	/* Without min_left, that field is resv[0] of the register struct and must be zero. */
-	if (ret == -EINVAL)
-		return ubc_why(why, len, 0, "an IOU_PBUF_RING_INC register with min_left 16 returned EINVAL "
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: an IOU_PBUF_RING_INC register with min_left 16 returned it "
 			       "(the field is reserved where min_left is not known)");
-	return ubc_why(why, len, ret, "incremental register with min_left 16: %s", strerror(-ret));
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "incremental register with min_left 16 returned %d", got);
 }
 
 int ubc_probe_pbuf_status(char *why, size_t len)
@@ -126,15 +146,21 @@ int ubc_probe_pbuf_status(char *why, size_t len)
 	ret = ubc_br_head(&ring, 1, &head);
 	ubc_br_free(&ring, &b);
 	io_uring_queue_exit(&ring);
-	if (!ret && head == 0)
+	return ubc_decide_pbuf_status(ret ? ret : head > INT_MAX ? INT_MAX : (int)head, why, len);
+}
+
+/* got: ubc_br_head's -errno on a fresh registered ring, else the head it said (0 expected). */
+int ubc_decide_pbuf_status(int got, char *why, size_t len)
+{
+	if (got == 0)
 		return 1;
-	if (!ret)
-		return ubc_why(why, len, -EPROTO, "IORING_REGISTER_PBUF_STATUS on a fresh ring said head %u", head);
 	/* Before 6.8 register opcode 26 is unknown: -EINVAL. */
-	if (ret == -EINVAL)
-		return ubc_why(why, len, 0, "IORING_REGISTER_PBUF_STATUS (opcode %d) on a registered ring returned EINVAL "
-			       "(opcode unknown before 6.8)", IORING_REGISTER_PBUF_STATUS);
-	return ubc_why(why, len, ret, "IORING_REGISTER_PBUF_STATUS: %s", strerror(-ret));
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: IORING_REGISTER_PBUF_STATUS (opcode %d) on a registered ring "
+			       "returned it (opcode unknown before 6.8)", IORING_REGISTER_PBUF_STATUS);
+	if (got > 0)
+		return ubc_why(why, len, -EPROTO, "IORING_REGISTER_PBUF_STATUS on a fresh ring said head %d", got);
+	return ubc_why(why, len, got, "IORING_REGISTER_PBUF_STATUS returned %d (%s)", got, strerror(-got));
 }
 
 int ubc_probe_no_mmap(char *why, size_t len)
@@ -150,13 +176,19 @@ int ubc_probe_no_mmap(char *why, size_t len)
 	if (ret >= 0)
 		io_uring_queue_exit(&ring);
 	ubc_buf_free(mem, sz);
-	if (ret >= 0)
+	return ubc_decide_no_mmap(ret, why, len);
+}
+
+/* got: io_uring_queue_init_mem's return (the bytes of mem it used, or -errno). */
+int ubc_decide_no_mmap(int got, char *why, size_t len)
+{
+	if (got >= 0)
 		return 1;
 	/* Before 6.5 io_uring_setup() rejects the unknown setup flag with -EINVAL. */
-	if (ret == -EINVAL)
-		return ubc_why(why, len, 0, "io_uring_setup with IORING_SETUP_NO_MMAP and app memory returned EINVAL "
-			       "(unknown setup flag before 6.5)");
-	return ubc_why(why, len, ret, "io_uring_queue_init_mem: %s", strerror(-ret));
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: io_uring_setup with IORING_SETUP_NO_MMAP and app memory "
+			       "returned it (unknown setup flag before 6.5)");
+	return ubc_why(why, len, got, "io_uring_queue_init_mem returned %d (%s)", got, strerror(-got));
 }
 
 int ubc_probe_read_mshot(char *why, size_t len)
@@ -165,11 +197,21 @@ int ubc_probe_read_mshot(char *why, size_t len)
 	int ok;
 
 	if (!p)
-		return ubc_why(why, len, -ENOMEM, "io_uring_get_probe() failed");
+		return ubc_decide_read_mshot(-ENOMEM, why, len);
 	ok = io_uring_opcode_supported(p, IORING_OP_READ_MULTISHOT);
 	io_uring_free_probe(p);
-	return ok ? 1 : ubc_why(why, len, 0, "IORING_REGISTER_PROBE does not list IORING_OP_READ_MULTISHOT (opcode %d, 6.7)",
-			        IORING_OP_READ_MULTISHOT);
+	return ubc_decide_read_mshot(ok ? 1 : 0, why, len);
+}
+
+/* got: 1 when IORING_REGISTER_PROBE lists the opcode, 0 when not, -errno when the probe call failed. */
+int ubc_decide_read_mshot(int got, char *why, size_t len)
+{
+	if (got == 1)
+		return 1;
+	if (got == 0)
+		return ubc_why(why, len, 0, "no errno (probe list): IORING_REGISTER_PROBE does not list "
+			       "IORING_OP_READ_MULTISHOT (opcode %d, 6.7)", IORING_OP_READ_MULTISHOT);
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "io_uring_get_probe() failed (IORING_REGISTER_PROBE, 5.6): %d", got);
 }
 
 /* 8 bytes waiting on a socket pair; one recv bundle from a 2-entry ring of 4-byte buffers. */
@@ -204,13 +246,19 @@ int ubc_probe_bundle(char *why, size_t len)
 	io_uring_queue_exit(&ring);
 	if (ret)
 		return ubc_why(why, len, ret, "socketpair or submit: %s", strerror(-ret));
+	return ubc_decide_bundle(res, why, len);
+}
+
+/* got: the CQE res of a recv bundle with 8 bytes waiting and two 4-byte ring buffers. */
+int ubc_decide_bundle(int got, char *why, size_t len)
+{
 	/* Any data received proves the flag is known (how many buffers one bundle takes is what
 	 * the bundle cases check: 6.16 takes one here). */
-	if (res > 0 && res <= 8)
+	if (got > 0 && got <= 8)
 		return 1;
 	/* Before 6.10 io_recvmsg_prep() refuses the unknown ioprio flag with -EINVAL. */
-	if (res == -EINVAL)
-		return ubc_why(why, len, 0, "a recv with IORING_RECVSEND_BUNDLE from a buffer ring returned EINVAL "
-			       "(unknown recv flag before 6.10)");
-	return ubc_why(why, len, res < 0 ? res : -EPROTO, "recv bundle of 8 bytes returned %d", res);
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: a recv with IORING_RECVSEND_BUNDLE from a buffer ring "
+			       "returned it (unknown recv flag before 6.10)");
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "recv bundle of 8 bytes returned %d", got);
 }

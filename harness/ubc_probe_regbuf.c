@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Probes of registered-buffer features: IORING_NOP_FIXED_BUFFER (6.13) and the vectored fixed
- * opcodes (6.15). See ubc_probe.c for the rules every probe follows.
+ * opcodes (6.15), each beside its decisions (see ubc_probe.c for the rules every probe follows).
  */
 #include <sys/uio.h>
 #include <unistd.h>
@@ -53,31 +53,49 @@ int ubc_probe_nop_fixed_buffer(char *why, size_t len)
 		p = ubc_why(why, len, ret, "NOP submission: %s", strerror(-ret));
 		goto out;
 	}
-	if (res == 0 || res == -EINVAL) {
-		p = ubc_why(why, len, 0, "a NOP with IORING_NOP_INJECT_RESULT (len -EPERM) completed with %d: "
-			    "nop_flags are %s (kernels older than IORING_NOP_INJECT_RESULT, e.g. 6.1)",
-			    res, res ? "refused" : "ignored");
+	p = ubc_decide_nop_inject(res, why, len);
+	if (p != 1)
 		goto out;
-	}
-	if (res != -EPERM) {
-		p = ubc_why(why, len, -EPROTO, "NOP with IORING_NOP_INJECT_RESULT -EPERM gave %d", res);
-		goto out;
-	}
-	/* 6.12's io_nop_prep() knows only INJECT_RESULT and refuses other flags with EINVAL. */
 	ret = nop_res(&ring, IORING_NOP_FIXED_BUFFER, 0, 0, &res);
 	if (ret)
 		p = ubc_why(why, len, ret, "NOP submission: %s", strerror(-ret));
-	else if (res == 0)
-		p = 1;
-	else if (res == -EINVAL)
-		p = ubc_why(why, len, 0, "a NOP with IORING_NOP_FIXED_BUFFER on registered slot 0 returned EINVAL "
-			    "(the flag is unknown before 6.13)");
 	else
-		p = ubc_why(why, len, res < 0 ? res : -EPROTO, "NOP with IORING_NOP_FIXED_BUFFER on slot 0 gave %d", res);
+		p = ubc_decide_nop_fixed_buffer(res, why, len);
 out:
 	io_uring_queue_exit(&ring);
 	ubc_buf_free(mem, 4096);
 	return p;
+}
+
+/*
+ * got: the CQE res of a NOP with IORING_NOP_INJECT_RESULT and len -EPERM. 1 here means only
+ * that nop_flags are honoured: ubc_probe_nop_fixed_buffer then asks about the flag itself.
+ */
+int ubc_decide_nop_inject(int got, char *why, size_t len)
+{
+	if (got == -EPERM)
+		return 1;
+	/* 6.1's io_nop_prep() refuses a non-zero rw_flags (the union nop_flags lives in). */
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: a NOP with IORING_NOP_INJECT_RESULT (len -EPERM) returned it: "
+			       "nop_flags are refused (kernels older than IORING_NOP_INJECT_RESULT, e.g. 6.1)");
+	/* Kernels whose io_nop_prep() reads no field complete it with 0. */
+	if (got == 0)
+		return ubc_why(why, len, 0, "no errno (res 0): a NOP with IORING_NOP_INJECT_RESULT (len -EPERM) "
+			       "completed with 0: nop_flags are ignored (kernels older than IORING_NOP_INJECT_RESULT)");
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "NOP with IORING_NOP_INJECT_RESULT -EPERM returned %d", got);
+}
+
+/* got: the CQE res of a NOP with IORING_NOP_FIXED_BUFFER on registered slot 0, where nop_flags work. */
+int ubc_decide_nop_fixed_buffer(int got, char *why, size_t len)
+{
+	if (got == 0)
+		return 1;
+	/* 6.12's io_nop_prep() knows only INJECT_RESULT and refuses other flags with EINVAL. */
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: a NOP with IORING_NOP_FIXED_BUFFER on registered slot 0 "
+			       "returned it (the flag is unknown before 6.13)");
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "NOP with IORING_NOP_FIXED_BUFFER on slot 0 returned %d", got);
 }
 
 int ubc_probe_rw_vec_fixed(char *why, size_t len)
@@ -113,18 +131,24 @@ int ubc_probe_rw_vec_fixed(char *why, size_t len)
 	ret = ubc_submit_one(&ring, &res, &flags);
 	if (ret)
 		p = ubc_why(why, len, ret, "READV_FIXED submission: %s", strerror(-ret));
-	else if (res == 64)
-		p = 1;
-	/* An opcode past IORING_OP_LAST is EINVAL from io_init_req() (before 6.15). */
-	else if (res == -EINVAL)
-		p = ubc_why(why, len, 0, "a well-formed IORING_OP_READV_FIXED (opcode %d) returned EINVAL "
-			    "(opcode unknown before 6.15)", IORING_OP_READV_FIXED);
 	else
-		p = ubc_why(why, len, res < 0 ? res : -EPROTO, "READV_FIXED of 64 bytes gave %d", res);
+		p = ubc_decide_rw_vec_fixed(res, why, len);
 out:
 	io_uring_queue_exit(&ring);
 out_fd:
 	close(fd);
 	ubc_buf_free(mem, 4096);
 	return p;
+}
+
+/* got: the CQE res of a READV_FIXED of 64 bytes of a 64-byte file into registered slot 0. */
+int ubc_decide_rw_vec_fixed(int got, char *why, size_t len)
+{
+	if (got == 64)
+		return 1;
+	/* An opcode past IORING_OP_LAST is EINVAL from io_init_req() (before 6.15). */
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: a well-formed IORING_OP_READV_FIXED (opcode %d) returned it "
+			       "(opcode unknown before 6.15)", IORING_OP_READV_FIXED);
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "READV_FIXED of 64 bytes returned %d", got);
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The probes' decisions (harness/ubc_probe.c ubc_decide_*) on recorded results: the errno an
+ * The probes' decisions (harness/ubc_probe*.c ubc_decide_*) on recorded results: the errno an
  * older kernel gives for the well-formed call (recorded on Debian 6.1.176 and 6.12.107, and
  * taken from the kernels' sources) is "absent", and the why names that errno; success is
  * "present"; any other errno, or an unexpected success value, proves nothing (negative).
  */
+#include <limits.h>
 #include "ubc_test.h"
 
 struct row {
@@ -26,6 +27,12 @@ static void check(struct __test_metadata *_metadata, const char *probe,
 		}
 		if (r != 1) {
 			ASSERT_NE('\0', why[0]) TH_LOG("%s(%d) gave no reason", probe, rows[i].got);
+		}
+		/* An "absent" why names its proof first: the errno, or that there is none. */
+		if (r == 0) {
+			ASSERT_TRUE(!strncmp(why, "errno E", 7) || !strncmp(why, "no errno (", 10))
+				TH_LOG("%s(%d): absent why \"%s\" starts with neither \"errno E\" nor \"no errno (\"",
+				       probe, rows[i].got, why);
 		}
 	}
 }
@@ -99,6 +106,125 @@ TEST(send_select_decision)
 	      { -EINVAL, -EINVAL, NULL },
 	      { -ENOBUFS, -ENOBUFS, NULL },
 	      { 15, -EPROTO, NULL },
+	      { 0, -EPROTO, NULL });
+}
+
+/* 6.1.176: IOU_PBUF_RING_MMAP in the register's pad returned -EINVAL. */
+TEST(pbuf_mmap_decision)
+{
+	CHECK(ubc_decide_pbuf_mmap,
+	      { 0, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: IORING_REGISTER_PBUF_RING with flags IOU_PBUF_RING_MMAP" },
+	      { -ENOMEM, -ENOMEM, NULL },
+	      { -EEXIST, -EEXIST, NULL },
+	      { -EFAULT, -EFAULT, NULL },
+	      { 1, -EPROTO, NULL });
+}
+
+/* 6.1.176: IOU_PBUF_RING_INC in the register's pad returned -EINVAL. */
+TEST(pbuf_inc_decision)
+{
+	CHECK(ubc_decide_pbuf_inc,
+	      { 0, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: IORING_REGISTER_PBUF_RING with flags IOU_PBUF_RING_INC" },
+	      { -EEXIST, -EEXIST, NULL },
+	      { -ENOMEM, -ENOMEM, NULL },
+	      { 2, -EPROTO, NULL });
+}
+
+/* 6.12.107 and 6.16.12 .. 6.19.14: min_left 16 is a non-zero resv[0], -EINVAL. */
+TEST(min_left_decision)
+{
+	CHECK(ubc_decide_min_left,
+	      { 0, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: an IOU_PBUF_RING_INC register with min_left 16" },
+	      { -EEXIST, -EEXIST, NULL },
+	      { -EFAULT, -EFAULT, NULL },
+	      { 16, -EPROTO, NULL });
+}
+
+/* 6.1.176: register opcode 26 returned -EINVAL; a head other than 0 on a fresh ring is wrong. */
+TEST(pbuf_status_decision)
+{
+	CHECK(ubc_decide_pbuf_status,
+	      { 0, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: IORING_REGISTER_PBUF_STATUS" },
+	      { -ENOENT, -ENOENT, NULL },
+	      { -EFAULT, -EFAULT, NULL },
+	      { 1, -EPROTO, "head 1" },
+	      { 99, -EPROTO, "head 99" },
+	      { INT_MAX, -EPROTO, NULL });
+}
+
+/* 6.1.176: io_uring_setup with IORING_SETUP_NO_MMAP returned -EINVAL. */
+TEST(no_mmap_decision)
+{
+	CHECK(ubc_decide_no_mmap,
+	      { 0, 1, NULL },
+	      { 8192, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: io_uring_setup with IORING_SETUP_NO_MMAP" },
+	      { -EFAULT, -EFAULT, NULL },
+	      { -ENOMEM, -ENOMEM, NULL },
+	      { -EPERM, -EPERM, NULL });
+}
+
+/* 6.1.176: IORING_REGISTER_PROBE lists no opcode 49. */
+TEST(read_mshot_decision)
+{
+	CHECK(ubc_decide_read_mshot,
+	      { 1, 1, NULL },
+	      { 0, 0, "no errno (probe list): IORING_REGISTER_PROBE does not list IORING_OP_READ_MULTISHOT" },
+	      { -ENOMEM, -ENOMEM, NULL },
+	      { -EINVAL, -EINVAL, NULL },
+	      { 2, -EPROTO, NULL });
+}
+
+/* 6.1.176: the recv with IORING_RECVSEND_BUNDLE completed with -EINVAL. */
+TEST(bundle_decision)
+{
+	CHECK(ubc_decide_bundle,
+	      { 8, 1, NULL },
+	      { 4, 1, NULL },
+	      { 1, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: a recv with IORING_RECVSEND_BUNDLE" },
+	      { -ENOBUFS, -ENOBUFS, NULL },
+	      { -EOPNOTSUPP, -EOPNOTSUPP, NULL },
+	      { 0, -EPROTO, NULL },
+	      { 9, -EPROTO, NULL });
+}
+
+/* 6.1.176: the INJECT_RESULT NOP completed with -EINVAL (nop_flags refused); 0: ignored. */
+TEST(nop_inject_decision)
+{
+	CHECK(ubc_decide_nop_inject,
+	      { -EPERM, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: a NOP with IORING_NOP_INJECT_RESULT" },
+	      { 0, 0, "no errno (res 0): a NOP with IORING_NOP_INJECT_RESULT" },
+	      { -EFAULT, -EFAULT, NULL },
+	      { -ENOMEM, -ENOMEM, NULL },
+	      { 1, -EPROTO, NULL });
+}
+
+/* 6.12.107: the IORING_NOP_FIXED_BUFFER NOP completed with -EINVAL (flag unknown). */
+TEST(nop_fixed_buffer_decision)
+{
+	CHECK(ubc_decide_nop_fixed_buffer,
+	      { 0, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: a NOP with IORING_NOP_FIXED_BUFFER" },
+	      { -EFAULT, -EFAULT, NULL },
+	      { -EPERM, -EPERM, NULL },
+	      { 1, -EPROTO, NULL });
+}
+
+/* 6.1.176: READV_FIXED (opcode 60) completed with -EINVAL. */
+TEST(rw_vec_fixed_decision)
+{
+	CHECK(ubc_decide_rw_vec_fixed,
+	      { 64, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: a well-formed IORING_OP_READV_FIXED" },
+	      { -EFAULT, -EFAULT, NULL },
+	      { -EOPNOTSUPP, -EOPNOTSUPP, NULL },
+	      { 63, -EPROTO, NULL },
 	      { 0, -EPROTO, NULL });
 }
 
