@@ -378,3 +378,21 @@ def test_lava_overlay_testdef_only_needs_no_build(tmp_path, capsys):
     assert cli.main(["lava-overlay", "--testdef", "-"]) == 0
     assert "Lava-Test Test Definition 1.0" in capsys.readouterr().out
     assert cli.main(["lava-overlay"]) == 2
+
+
+BUILT = (Path(__file__).resolve().parents[3] / "build" / "bin" / "provide_res_zero").exists()
+
+
+@pytest.mark.skipif(not BUILT, reason="no case binaries built (run make)")
+def test_initramfs_and_overlay_commands_on_the_build(tmp_path, capsys):
+    from runner.kernel.initramfs import parse_cpio
+    assert cli.main(["initramfs", "--no-build", "-o", str(tmp_path / "u.cpio"),
+                     "provide_res_zero"]) == 0
+    names = {n for n, _, _ in parse_cpio((tmp_path / "u.cpio").read_bytes())}
+    assert {"init", "bin/busybox", "ubc/bin/provide_res_zero", "ubc/bin/run-cases.sh"} <= names
+    assert cli.main(["lava-overlay", "--no-build", "-o", str(tmp_path / "o.tar.gz"),
+                     "provide_res_zero", "clone_src_empty"]) == 0
+    with tarfile.open(tmp_path / "o.tar.gz") as tf:
+        m = {t.name: t for t in tf.getmembers()}
+    assert m["ubc/bin/provide_res_zero"].issym() and m["ubc/multi/ubc-cases"].isfile()
+    assert cli.main(["initramfs", "--no-build", "-o", str(tmp_path), "provide_res_zero"]) == 2
