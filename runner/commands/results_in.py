@@ -1,7 +1,7 @@
 """Read what judge and gate are given: a summary.json (the one reader,
-runner/report/summary.py), a saved baseline (one kernel's entry), or a console/KTAP log
-(the one parser, runner/ktap). Each kernel comes back as a KernelResult plus whether its
-log was whole."""
+runner/report/summary.py), a saved baseline (one kernel's entry), a console/KTAP log
+(the one parser, runner/ktap), or a LAVA job's log (its console, runner/lab/lava_log.py).
+Each kernel comes back as a KernelResult plus whether its log was whole."""
 from __future__ import annotations
 
 import json
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from runner import ktap
 from runner.core.errors import NotRun, UsageError
+from runner.lab import lava_log
 from runner.report import summary as summ
 
 
@@ -30,6 +31,8 @@ def read(path: Path, label: str | None = None) -> list[Input]:
     if b"\0" in raw[:65536] and b"KTAP version" not in raw:
         raise UsageError(f"{path}: a binary file, neither a KTAP log nor a summary.json")
     text = raw.decode("utf-8", "replace")
+    if lava_log.is_lava_log(text):
+        return [from_lava(text, label or str(path), str(path))]
     try:
         data = json.loads(text)
     except ValueError:
@@ -60,8 +63,23 @@ def from_kernel(k: summ.KernelResult, selected: list[str] | None) -> Input:
     return Input(k.id, k, not note, note, selected)
 
 
-def from_log(text: str, label: str, source: str) -> Input:
-    run = ktap.parse_console(text, None)
+def from_lava(text: str, label: str, source: str) -> Input:
+    """A LAVA job's log: the console it kept, judged like a local one; the run is whole only
+    when LAVA's verdict says so too (a hang passes a LAVA job)."""
+    log = lava_log.read_text(text, source)
+    v = lava_log.verdict(log)
+    if ktap.parse_console(log.console_text(), None).plan is None:  # never reached the cases
+        k = summ.KernelResult(label, {"source": source, "ran": False, "error": v.why})
+        return Input(label, k, False, f"the kernel never ran the cases: {v.why}")
+    i = from_log(log.console_text(), label, source, v.end_reason)
+    if not v.whole:
+        i.complete = False
+        i.note = f"{v.why}" + (f"; {i.note}" if i.note else "")
+    return i
+
+
+def from_log(text: str, label: str, source: str, end_reason: str | None = None) -> Input:
+    run = ktap.parse_console(text, None, end_reason)
     if run.plan is None:
         raise UsageError(f"{source}: no KTAP document in it (no 'KTAP version' and plan lines)")
     if run.errors:

@@ -27,6 +27,8 @@ def add_arguments(p) -> None:
     o = p.add_argument_group("output")
     options.add_results(o)
     o.add_argument("--junitxml", metavar="FILE", help="JUnit XML (default in the results folder)")
+    o.add_argument("--squad", metavar="FILE", help="SQUAD's submit form (docs/squad.md); one "
+                   "file per kernel (FILE-<kernel>) when there are several")
     o.add_argument("--ktap", action="store_true", help="print every kernel's KTAP as it arrives")
     o.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first failure")
     o.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k over KERNEL::CASE items")
@@ -63,7 +65,8 @@ def main(a) -> int:
             opts.case_timeout = a.case_timeout
         plan = matrix.RunPlan(checked.specs, cases, opts, results.path, jobs=a.jobs, raw=a.raw,
                               expected_dir=Path(a.expected),
-                              junitxml=Path(a.junitxml).resolve() if a.junitxml else None)
+                              junitxml=Path(a.junitxml).resolve() if a.junitxml else None,
+                              squad=Path(a.squad).resolve() if a.squad else None)
         m = matrix.Matrix(plan, checked.expectations)
         m.echo = a.ktap
         rc = pytest_main(a, plugin.Plugin(m), len(checked.specs))

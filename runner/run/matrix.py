@@ -21,7 +21,7 @@ from runner.judge.verdict import Verdict, judge, judge_raw
 from runner.kernel import qemu
 from runner.kernel.initramfs import Initramfs, versions_lines
 from runner.ktap import CaseResult
-from runner.report import junit, markdown, summary as summ
+from runner.report import junit, markdown, squad, summary as summ
 from runner.run.kernel_run import KernelRun, Options, safe_name
 
 
@@ -36,6 +36,7 @@ class RunPlan:
     raw: bool = False
     expected_dir: Path = TOP / "expected"
     junitxml: Path | None = None
+    squad: Path | None = None        # --squad: SQUAD's submit form (runner/report/squad.py)
     started: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(
         _dt.timezone.utc).replace(microsecond=0))
 
@@ -221,6 +222,8 @@ class Matrix:
         labels = {spec: self.label(kr) for spec, kr in self.runs.items()}
         junit.write(self.plan.junitxml or out / "junit.xml", self.summary, labels)
         markdown.write_report(self.summary, out, expectations=self.exp, results_dir=out)
+        if self.plan.squad:
+            squad.write(self.plan.squad, self.summary)
 
     # -- the terminal -------------------------------------------------------------------------
     def attention(self) -> list[str]:

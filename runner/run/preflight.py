@@ -133,6 +133,8 @@ def check_run(a) -> Checked:
         writable_dir(Path(a.save_baseline).resolve().parent, "the folder of --save-baseline")
     if a.junitxml:
         writable_file(Path(a.junitxml), "--junitxml")
+    if getattr(a, "squad", None):
+        writable_file(Path(a.squad), "--squad")
     for p in a.extra_binary:
         if not Path(p).is_file():
             raise UsageError(f"--extra-binary {p}: no such file")
