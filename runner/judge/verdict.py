@@ -31,7 +31,8 @@ class Verdict:
     def to_dict(self) -> dict:
         """Its shape in summary.json (report, gate and `judge` read it from there)."""
         return {"kind": self.kind.value, "message": self.message,
-                "entry": self.entry.where if self.entry else None, "expected": self.expected,
+                "entry": self.entry.where if self.entry else getattr(self, "entry_where", None),
+                "expected": self.expected,
                 "decided_by": self.decided_by, "known_bug": self.known_bug}
 
     @classmethod
