@@ -36,6 +36,8 @@ class RunPlan:
     raw: bool = False
     expected_dir: Path = TOP / "expected"
     junitxml: Path | None = None
+    selection: dict[str, list[str]] | None = None  # kernel -> its cases (a shard's); None: all
+    run_info: dict = field(default_factory=dict)    # more of run: shard, suite (summary.py)
     started: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(
         _dt.timezone.utc).replace(microsecond=0))
 
@@ -48,7 +50,9 @@ class Matrix:
         self.plan = plan
         self.opts = plan.opts
         self.all_cases = plan.cases + [p.name for p in plan.opts.extra_binaries]
-        self.selected: dict[str, list[str]] = {s: list(self.all_cases) for s in plan.specs}
+        self.selected: dict[str, list[str]] = {
+            s: list(plan.selection.get(s, []) if plan.selection is not None else self.all_cases)
+            for s in plan.specs}
         self.pool: ThreadPoolExecutor | None = None
         self.futures: dict[str, Future] = {}
         self.runs: dict[str, KernelRun] = {}
@@ -187,7 +191,7 @@ class Matrix:
                "mode": "raw" if self.plan.raw else "expected",
                "interrupted": self.exit_status == Exit.INTERRUPTED,
                "exit_status": int(self.exit_status), "outcome": Exit(self.exit_status).outcome,
-               "cases": list(self.all_cases)}
+               "cases": list(self.all_cases), **self.plan.run_info}
         kernels = [kr.result_tree(self.plan.results, self.verdicts.get(spec, {}))
                    for spec, kr in self.runs.items()]
         return summ.Summary(run, kernels)
