@@ -18,10 +18,10 @@ PROG = "run_tests.sh"
 def commands() -> dict:
     """name -> module (imported lazily where it pulls in much)."""
     from runner.bisect import packages as bisect_packages, step as bisect_step
-    from runner.commands import durations, gate, judge, merge, plan, report, run
+    from runner.commands import durations, gate, judge, kcidb, merge, plan, report, run
     return {"run": run, "list-kernels": None, "judge": judge, "gate": gate, "report": report,
             "bisect-step": bisect_step, "bisect-packages": bisect_packages,
-            "plan": plan, "merge": merge, "durations": durations}
+            "plan": plan, "merge": merge, "kcidb": kcidb, "durations": durations}
 
 
 EPILOG = """exit status: 0 ok, 1 regression (or a gate's), 2 usage or input error (one line,

@@ -1,6 +1,6 @@
 """`run_tests.sh merge [--results DIR] SHARD_DIR...`: merge the result folders of a run's
-shards (run --shard I/N) into one result: summary.json, junit.xml, report.md/html, each
-case judged once on the merged tree (runner/shard/merge.py). Exits like
+shards (run --shard I/N) into one result: summary.json, junit.xml, report.md/html (and
+--kcidb FILE), each case judged once on the merged tree (runner/shard/merge.py). Exits like
 a run: 0 ok, 1 regression, 3 a shard or a case missing (named on stderr); 2 shards that do
 not belong together (plans, suite versions, expected/ data), refused in one line."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runner.core.status import Exit, Kind
 from runner.judge import expected
-from runner.report import junit, markdown, summary as summ
+from runner.report import junit, kcidb, markdown, summary as summ
 from runner.run import options, preflight
 from runner.shard import merge as shard_merge, suite
 
@@ -22,11 +22,14 @@ def add_arguments(p) -> None:
                    "folders (each with its summary.json and console logs)")
     options.add_results(p)
     options.add_expected(p)
+    options.add_kcidb(p)
 
 
 def main(a) -> int:
     exp = expected.load_expectations(a.expected)
     inputs = shard_merge.load([Path(s) for s in a.shards], suite.expected_hash(Path(a.expected)))
+    if a.kcidb:
+        preflight.writable_file(Path(a.kcidb), "--kcidb")
     results = preflight.results_dir(a.results)
     with results.lock:
         out = results.path
@@ -34,6 +37,8 @@ def main(a) -> int:
         summ.write(out / "summary.json", m.summary)
         junit.write(out / "junit.xml", m.summary, m.labels)
         markdown.write_report(m.summary, out, expectations=exp, results_dir=out)
+        if a.kcidb:
+            kcidb.write(Path(a.kcidb), kcidb.render(m.summary, a.kcidb_origin, out))
     plan = inputs.plan
     print(f"merged {len(inputs.shards)} of {plan.count} shards (plan {plan.hash[:12]}): "
           f"{len(m.summary.kernels)} kernels, "

@@ -37,6 +37,7 @@ def add_arguments(p) -> None:
     g.add_argument("--candidate", metavar="K")
     g.add_argument("--save-baseline", metavar="FILE", help="with one --kernel: save its results")
     g.add_argument("--against", metavar="FILE", help="with one --kernel: compare with a saved baseline")
+    options.add_kcidb(p)
     sh = p.add_argument_group("sharding (docs/ci.md)")
     sh.add_argument("--shard", type=options.argtype(shard_plan.parse_shard), metavar="I/N",
                     help="run only shard I of N: a deterministic, disjoint part of the selected "
@@ -84,7 +85,9 @@ def main(a) -> int:
         plan = matrix.RunPlan(specs, cases, opts, results.path, jobs=a.jobs, raw=a.raw,
                               expected_dir=Path(a.expected),
                               junitxml=Path(a.junitxml).resolve() if a.junitxml else None,
-                              selection=selection, run_info=info)
+                              selection=selection, run_info=info,
+                              kcidb=Path(a.kcidb).resolve() if a.kcidb else None,
+                              kcidb_origin=a.kcidb_origin)
         m = matrix.Matrix(plan, checked.expectations)
         m.echo = a.ktap
         rc = pytest_main(a, plugin.Plugin(m), len(specs))
@@ -95,6 +98,8 @@ def main(a) -> int:
 
 def check_shard_options(a) -> None:
     """What --shard cannot go with (exit 2, before anything is fetched)."""
+    if a.kcidb:
+        preflight.writable_file(Path(a.kcidb), "--kcidb")
     if not a.shard:
         if a.plan:
             raise UsageError("--plan goes with --shard I/N")

@@ -21,7 +21,7 @@ from runner.judge.verdict import Verdict, judge, judge_raw
 from runner.kernel import qemu
 from runner.kernel.initramfs import Initramfs, versions_lines
 from runner.ktap import CaseResult
-from runner.report import junit, markdown, summary as summ
+from runner.report import junit, kcidb, markdown, summary as summ
 from runner.run.kernel_run import KernelRun, Options, safe_name
 
 
@@ -38,6 +38,8 @@ class RunPlan:
     junitxml: Path | None = None
     selection: dict[str, list[str]] | None = None  # kernel -> its cases (a shard's); None: all
     run_info: dict = field(default_factory=dict)    # more of run: shard, suite (summary.py)
+    kcidb: Path | None = None                       # --kcidb FILE
+    kcidb_origin: str = "uring_buffer"
     started: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(
         _dt.timezone.utc).replace(microsecond=0))
 
@@ -207,6 +209,8 @@ class Matrix:
         labels = {spec: self.label(kr) for spec, kr in self.runs.items()}
         junit.write(self.plan.junitxml or out / "junit.xml", self.summary, labels)
         markdown.write_report(self.summary, out, expectations=self.exp, results_dir=out)
+        if self.plan.kcidb:
+            kcidb.write(self.plan.kcidb, kcidb.render(self.summary, self.plan.kcidb_origin, out))
 
     # -- the terminal -------------------------------------------------------------------------
     def attention(self) -> list[str]:

@@ -34,7 +34,7 @@ positive_int = _argtype(env.positive_int)
 accel_choice = _argtype(env.accel)
 # Declared here and nowhere else (runner/core/tests/test_options.py checks it).
 SHARED = ("--accel", "--case-timeout", "--vng", "--build", "--no-build", "--results",
-          "--expected", "--kernel", "--matrix", "--durations")
+          "--expected", "--kernel", "--matrix", "--kcidb", "--kcidb-origin", "--durations")
 
 
 def add_cases(p, required: bool = False) -> None:
@@ -79,6 +79,23 @@ def add_results(p, default: str = "results/<timestamp>/") -> None:
 def add_expected(p) -> None:
     p.add_argument("--expected", default=None, metavar="DIR",
                    help="the expected/ folder (default: the suite's)")
+
+
+def _origin(text: str) -> str:
+    from runner.report import kcidb
+    try:
+        return kcidb.check_origin(text)
+    except UsageError:
+        raise argparse.ArgumentTypeError("KCIDB origins are [a-z0-9_]+ (one approved for "
+                                         f"your submissions), not {text!r}") from None
+
+
+def add_kcidb(p) -> None:
+    g = p.add_argument_group("KernelCI")
+    g.add_argument("--kcidb", metavar="FILE", help="also write the results as a KCIDB v5.3 "
+                   "document (docs/outputs.md); nothing is sent")
+    g.add_argument("--kcidb-origin", type=_origin, default="uring_buffer", metavar="NAME",
+                   help="the KCIDB origin of its ids (default uring_buffer)")
 
 
 def add_durations(p) -> None:

@@ -27,7 +27,8 @@ def verdicts(folder: Path) -> dict:
 
 @pytest.mark.skipif(len(BUILT) < 20, reason="no case binaries built (run make)")
 def test_host_shards_merge_to_the_unsharded_run(tmp_path):
-    whole = runner("--results", str(tmp_path / "whole"), *CASES)
+    whole = runner("--results", str(tmp_path / "whole"), "--kcidb", str(tmp_path / "whole.json"),
+                   *CASES)
     assert whole.returncode in (0, 1), whole.stdout + whole.stderr
     cp = runner("plan", "--shards", "3", *CASES)
     assert cp.returncode == 0, cp.stderr
@@ -44,9 +45,14 @@ def test_host_shards_merge_to_the_unsharded_run(tmp_path):
         assert mine and not mine & seen
         assert len(mine) == plan["include"][i - 1]["cases"]
         seen |= mine
-    cp = runner("merge", "--results", str(tmp_path / "merged"),
-                *(str(tmp_path / f"s{i}") for i in (1, 2, 3)))
+    cp = runner("merge", "--results", str(tmp_path / "merged"), "--kcidb",
+                str(tmp_path / "merged.json"), *(str(tmp_path / f"s{i}") for i in (1, 2, 3)))
     assert cp.returncode == whole.returncode, cp.stdout + cp.stderr
     assert verdicts(tmp_path / "merged") == verdicts(tmp_path / "whole")
     log = (tmp_path / "merged" / "host" / "console.log").read_text()
     assert log.count("### ubc-runner: shard ") == 3 and log.count("KTAP version 1") == 3
+    # The KCIDB documents of both: the same tests, the same statuses.
+    def tests(name):
+        doc = json.loads((tmp_path / name).read_text())
+        return {t["path"]: (t["status"], t["misc"].get("verdict")) for t in doc["tests"]}
+    assert tests("merged.json") == tests("whole.json") and len(tests("whole.json")) > len(seen)
