@@ -69,7 +69,8 @@ def test_every_kernel_booted_and_every_case_has_a_result(matrix_run):
     cp, results, summary, _, _ = matrix_run
     assert cp.returncode == 1, cp.stdout[-3000:] + cp.stderr[-3000:]  # the crash case fails
     assert set(summary["run"]) == {"started", "qemu", "host_kernel", "versions", "mode",
-                                   "interrupted", "exit_status", "outcome", "cases"}
+                                   "interrupted", "exit_status", "outcome", "cases", "suite"}
+    assert set(summary["run"]["suite"]) == {"version", "hash", "expected"}
     assert summary["run"]["exit_status"] == 1 and summary["run"]["outcome"] == "regression"
     assert any("liburing" in v for v in summary["run"]["versions"])
     assert any("busybox" in v for v in summary["run"]["versions"])
@@ -184,4 +185,4 @@ def test_vm_killed_from_outside_is_a_host_fault_not_a_kernel_crash(tmp_path, mon
         kr.results[cut]
     assert all(st[n] == "notrun" for n in cases[len(ran):]), st
     assert not boots_after_kill
-    assert kr.summary(tmp_path, {})["end_reason"] == "qemu killed by signal 9"
+    assert kr.result_tree(tmp_path, {}).get("end_reason") == "qemu killed by signal 9"
