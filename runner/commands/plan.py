@@ -1,10 +1,11 @@
 """`run_tests.sh plan [CASE|GLOB ...] [--kernel K ...] [--matrix] --shards N`: the shard
 list of a selection as JSON, for a CI matrix (GitHub: `matrix: ${{ fromJSON(...) }}`).
 
-One line on stdout: {"plan": HASH, "shards": N, "include": [{"shard": "1/N", "plan": HASH,
-"kernels": "6.1 7.3 ...", "boots": B, "cases": C, "seconds": S}, ...]}. Each shard job runs
-the same selection with --shard I/N (and --plan HASH to refuse a different plan); merge
-checks their union against the plan. Nothing is built or booted."""
+One line on stdout: {"include": [{"shard": "1/N", "index": 1, "plan": HASH, "kernels":
+"6.1 7.3 ...", "boots": B, "cases": C, "seconds": S}, ...]}: `kernels` are those the shard
+boots, `seconds` its estimate (one kernel at a time). Each shard job runs the same selection
+with --shard I/N (and --plan HASH, or --plan FILE of this output, to refuse a different
+plan); merge checks their union against the plan. Nothing is built or booted."""
 from __future__ import annotations
 
 import json

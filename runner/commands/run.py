@@ -125,8 +125,9 @@ def check_plan_ref(ref: str | None, p) -> None:
     if Path(ref).is_file():
         import json
         try:
-            want = str(json.loads(Path(ref).read_text())["plan"])
-        except (OSError, ValueError, KeyError, TypeError):
+            d = json.loads(Path(ref).read_text())
+            want = str(d["plan"] if "plan" in d else d["include"][0]["plan"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
             raise UsageError(f"--plan {ref}: not the plan command's JSON output") from None
     if len(want) < 8 or not p.hash.startswith(want.lower()):
         raise UsageError(f"--plan: the plan here is {p.hash[:12]}, not {want[:12]}: another "

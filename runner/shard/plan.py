@@ -76,15 +76,16 @@ class Plan:
                 "cases": list(self.cases), "units": [u.to_dict() for u in self.units]}
 
     def matrix(self) -> dict:
-        """The plan command's JSON: a CI matrix (GitHub: fromJSON(...) as strategy.matrix)."""
+        """The plan command's JSON: a CI matrix, {"include": [one entry a shard]} and nothing
+        else (GitHub takes it whole as strategy.matrix: fromJSON(...))."""
         include = []
         for i in range(1, self.count + 1):
             sel = self.selection(i)
-            include.append({"shard": f"{i}/{self.count}", "plan": self.hash,
+            include.append({"shard": f"{i}/{self.count}", "index": i, "plan": self.hash,
                             "kernels": " ".join(sel), "boots": len(sel),
                             "cases": sum(len(v) for v in sel.values()),
                             "seconds": round(self.estimate(i), 1)})
-        return {"plan": self.hash, "shards": self.count, "include": include}
+        return {"include": include}
 
 
 def plan_hash(count: int, cases: list[str], units) -> str:

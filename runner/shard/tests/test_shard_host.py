@@ -32,10 +32,13 @@ def test_host_shards_merge_to_the_unsharded_run(tmp_path):
     assert whole.returncode in (0, 1), whole.stdout + whole.stderr
     cp = runner("plan", "--shards", "3", *CASES)
     assert cp.returncode == 0, cp.stderr
-    plan = json.loads(cp.stdout)
+    entries = json.loads(cp.stdout)["include"]
+    plan = entries[0]
+    (tmp_path / "plan.json").write_text(cp.stdout)
     seen = set()
     for i in (1, 2, 3):
-        cp = runner("--shard", f"{i}/3", "--plan", plan["plan"], "--results",
+        ref = str(tmp_path / "plan.json") if i == 1 else plan["plan"]  # the file, or its hash
+        cp = runner("--shard", f"{i}/3", "--plan", ref, "--results",
                     str(tmp_path / f"s{i}"), *CASES)
         assert cp.returncode in (0, 1), cp.stdout + cp.stderr
         d = json.loads((tmp_path / f"s{i}" / "summary.json").read_text())
@@ -43,7 +46,7 @@ def test_host_shards_merge_to_the_unsharded_run(tmp_path):
         assert d["run"]["suite"]["hash"] and d["run"]["suite"]["expected"]
         mine = set(verdicts(tmp_path / f"s{i}"))
         assert mine and not mine & seen
-        assert len(mine) == plan["include"][i - 1]["cases"]
+        assert len(mine) == entries[i - 1]["cases"]
         seen |= mine
     cp = runner("merge", "--results", str(tmp_path / "merged"), "--kcidb",
                 str(tmp_path / "merged.json"), *(str(tmp_path / f"s{i}") for i in (1, 2, 3)))
