@@ -1,8 +1,9 @@
 """`run_tests.sh merge [--results DIR] SHARD_DIR...`: merge the result folders of a run's
 shards (run --shard I/N) into one result: summary.json, junit.xml, report.md/html (and
 --kcidb FILE), each case judged once on the merged tree (runner/shard/merge.py). Exits like
-a run: 0 ok, 1 regression, 3 a shard or a case missing (named on stderr); 2 shards that do
-not belong together (plans, suite versions, expected/ data), refused in one line."""
+a run, 0 ok or 1 regression, but 3 whenever a shard or a case is missing (named on stderr);
+2 for shards that do not belong together (plans, suite versions, expected/ data), refused in
+one line (docs/ci.md)."""
 from __future__ import annotations
 
 import sys

@@ -1,5 +1,5 @@
 """Where the suite's own files are: the project root, the guest half of the console protocol
-(runner/guest: the initramfs's init and run-cases.sh), expected/."""
+(runner/guest: the initramfs's init and run-cases.sh), expected/, the cases and their groups."""
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
