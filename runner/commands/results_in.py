@@ -43,10 +43,20 @@ def read(path: Path, label: str | None = None) -> list[Input]:
         s = summ.from_dict(data, str(path))
         if not s.kernels:
             raise NotRun(f"{path}: a summary with no kernel in it: nothing ran")
-        return [from_kernel(k, s.run.get("cases")) for k in s.kernels]
+        return [from_kernel(k, selected_cases(s.run, k.id)) for k in s.kernels]
     if isinstance(data, dict) and "cases" in data:  # a saved baseline: one kernel's entry
         return [from_kernel(summ.kernel_from_dict(data, str(path)), None)]
     raise UsageError(f"{path}: JSON, but not a summary or a saved baseline")
+
+
+def selected_cases(run: dict, kernel: str) -> list[str] | None:
+    """The cases a run asked of `kernel`: one shard's (run.shard: its units for that kernel),
+    else run.cases."""
+    shard = run.get("shard")
+    if isinstance(shard, dict) and shard.get("index") is not None and isinstance(shard.get("units"), list):
+        return [c for u in shard["units"] if isinstance(u, dict) and u.get("kernel") == kernel
+                and u.get("shard") == shard["index"] for c in u.get("cases") or []]
+    return run.get("cases")
 
 
 def from_kernel(k: summ.KernelResult, selected: list[str] | None) -> Input:

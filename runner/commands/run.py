@@ -11,6 +11,7 @@ from runner.core.errors import NotRun, UsageError
 from runner.core.status import Exit
 from runner.run import options, preflight
 from runner.run.kernel_run import Options
+from runner.shard import durations, plan as shard_plan, suite
 
 HELP = "run the cases on this kernel or on kernels booted in QEMU, and judge them (default)"
 
@@ -38,6 +39,15 @@ def add_arguments(p) -> None:
     g.add_argument("--candidate", metavar="K")
     g.add_argument("--save-baseline", metavar="FILE", help="with one --kernel: save its results")
     g.add_argument("--against", metavar="FILE", help="with one --kernel: compare with a saved baseline")
+    options.add_kcidb(p)
+    sh = p.add_argument_group("sharding (docs/ci.md)")
+    sh.add_argument("--shard", type=options.argtype(shard_plan.parse_shard), metavar="I/N",
+                    help="run only shard I of N: a deterministic, disjoint part of the selected "
+                    "(kernel, case group) boots, balanced by recorded durations; merge the N "
+                    "result folders with run_tests.sh merge")
+    sh.add_argument("--plan", metavar="HASH|FILE", help="with --shard: refuse to run unless "
+                    "the plan here is this one (a hash, or the plan command's JSON output)")
+    options.add_durations(sh)
     options.add_expected(p)
     options.add_build(p)
     p.add_argument("--extra-binary", action="append", default=[], help=argparse.SUPPRESS)
@@ -45,12 +55,22 @@ def add_arguments(p) -> None:
 
 def main(a) -> int:
     cases = preflight.select_cases(a.cases)
+    check_shard_options(a)
     if a.list:
         print("\n".join(cases))
         return Exit.OK
     if a.list_kernels:
         return list_kernels(a)
     checked = preflight.check_run(a)
+    specs, selection, info = checked.specs, None, {"suite": suite.identity(Path(a.expected))}
+    if a.shard:
+        index, count = a.shard
+        p = shard_plan.plan(specs, cases, count, durations.load(a.durations))
+        check_plan_ref(a.plan, p)
+        selection = p.selection(index)
+        specs = list(selection)
+        cases = [c for c in cases if any(c in v for v in selection.values())]
+        info["shard"] = p.record(index)
     if a.against:
         try:
             gate_cmd.load(a.against)
@@ -63,16 +83,58 @@ def main(a) -> int:
                        extra_binaries=[Path(os.path.abspath(p)) for p in a.extra_binary])
         if a.case_timeout:
             opts.case_timeout = a.case_timeout
-        plan = matrix.RunPlan(checked.specs, cases, opts, results.path, jobs=a.jobs, raw=a.raw,
+        plan = matrix.RunPlan(specs, cases, opts, results.path, jobs=a.jobs, raw=a.raw,
                               expected_dir=Path(a.expected),
                               junitxml=Path(a.junitxml).resolve() if a.junitxml else None,
-                              squad=Path(a.squad).resolve() if a.squad else None)
+                              squad=Path(a.squad).resolve() if a.squad else None,
+                              selection=selection, run_info=info,
+                              kcidb=Path(a.kcidb).resolve() if a.kcidb else None,
+                              kcidb_origin=a.kcidb_origin)
         m = matrix.Matrix(plan, checked.expectations)
         m.echo = a.ktap
-        rc = pytest_main(a, plugin.Plugin(m), len(checked.specs))
+        rc = pytest_main(a, plugin.Plugin(m), len(specs))
         if rc is not None:
             return rc
         return after_run(a, checked.specs, m)
+
+
+def check_shard_options(a) -> None:
+    """What --shard cannot go with (exit 2, before anything is fetched)."""
+    if a.kcidb:
+        preflight.writable_file(Path(a.kcidb), "--kcidb")
+    if not a.shard:
+        if a.plan:
+            raise UsageError("--plan goes with --shard I/N")
+        return
+    what = next((opt for opt, on in (("-k", a.keyword), ("--gate", a.gate),
+                                      ("--save-baseline", a.save_baseline),
+                                      ("--against", a.against), ("--list", a.list),
+                                      ("--extra-binary", a.extra_binary)) if on), None)
+    if what:
+        why = {"-k": "it selects after the plan, so the shards would not add up to it; "
+               "give cases or globs instead",
+               "--list": "run_tests.sh plan lists the shards"}.get(
+            what, "a shard holds part of each kernel's results; merge the shards, then gate "
+            "the merged summary.json")
+        raise UsageError(f"--shard does not go with {what}: {why}")
+
+
+def check_plan_ref(ref: str | None, p) -> None:
+    """--plan HASH|FILE: the plan computed here must be that one."""
+    if not ref:
+        return
+    want = ref
+    if Path(ref).is_file():
+        import json
+        try:
+            d = json.loads(Path(ref).read_text())
+            want = str(d["plan"] if "plan" in d else d["include"][0]["plan"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            raise UsageError(f"--plan {ref}: not the plan command's JSON output") from None
+    if len(want) < 8 or not p.hash.startswith(want.lower()):
+        raise UsageError(f"--plan: the plan here is {p.hash[:12]}, not {want[:12]}: another "
+                         "selection, number of shards, kernel list (the Debian archive "
+                         "moved?) or durations table")
 
 
 def pytest_main(a, plugin, nkernels: int) -> int | None:

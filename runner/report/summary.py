@@ -30,7 +30,7 @@ FORMAT = {
                "accel_why": (str,), "boot_seconds": (int, float), "seconds": (int, float),
                "end_reason": (str, OPT), "error": (str,), "ran": (bool,), "boots": (int,),
                "console_log": (str,), "ktap": (str, OPT), "cases": (dict,), "events": (list,),
-               "source": (str, OPT)},
+               "source": (str, OPT), "commit": (str, OPT)},
     "case": {"status": (str,), "reason": (str,), "subtests": (list,),
              "seconds": (int, float, OPT), "verdict": (dict, OPT), "host_fault": (bool,)},
     "subtest": {"name": (str,), "status": (str,), "reason": (str,)},
@@ -43,7 +43,7 @@ OPTIONAL = {"summary": {"schema", "run"},
                     "exit_status", "outcome", "cases", "shard", "suite"},
             "kernel": {"package", "package_version", "sha256", "release", "proc_version",
                        "accel", "accel_why", "boot_seconds", "seconds", "end_reason", "error",
-                       "boots", "console_log", "ktap", "events", "source", "ran"},
+                       "boots", "console_log", "ktap", "events", "source", "ran", "commit"},
             "case": {"reason", "subtests", "seconds", "verdict", "host_fault"},
             "subtest": {"reason"}, "verdict": {"entry", "expected", "decided_by", "known_bug"}}
 

@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -403,8 +404,24 @@ class KernelRun:
             "ktap": os.path.relpath(self.ktap_file, results_dir),
             "events": [e.to_dict() for r in self.parsed for e in r.events],
         }
+        commit = tree_commit(self.spec)
+        if commit:
+            data["commit"] = commit  # a kernel tree's HEAD (KCIDB's git_commit_hash)
         return KernelResult(self.spec, data, dict(self.results),
                             {n: v for n, v in verdicts.items() if n in self.results})
+
+
+def tree_commit(spec: str) -> str | None:
+    """The commit a kernel build tree has checked out, when it is a git tree."""
+    if not Path(spec).is_dir():
+        return None
+    try:
+        cp = subprocess.run(["git", "-C", spec, "rev-parse", "--verify", "HEAD"],
+                            capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = cp.stdout.strip()
+    return out if cp.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", out) else None
 
 
 def qemu_missing() -> str | None:

@@ -21,7 +21,7 @@ from runner.judge.verdict import Verdict, judge, judge_raw
 from runner.kernel import qemu
 from runner.kernel.initramfs import Initramfs, versions_lines
 from runner.ktap import CaseResult
-from runner.report import junit, markdown, squad, summary as summ
+from runner.report import junit, kcidb, markdown, squad, summary as summ
 from runner.run.kernel_run import KernelRun, Options, safe_name
 
 
@@ -37,6 +37,10 @@ class RunPlan:
     expected_dir: Path = TOP / "expected"
     junitxml: Path | None = None
     squad: Path | None = None        # --squad: SQUAD's submit form (runner/report/squad.py)
+    selection: dict[str, list[str]] | None = None  # kernel -> its cases (a shard's); None: all
+    run_info: dict = field(default_factory=dict)    # more of run: shard, suite (summary.py)
+    kcidb: Path | None = None                       # --kcidb FILE
+    kcidb_origin: str = "uring_buffer"
     started: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(
         _dt.timezone.utc).replace(microsecond=0))
 
@@ -49,7 +53,9 @@ class Matrix:
         self.plan = plan
         self.opts = plan.opts
         self.all_cases = plan.cases + [p.name for p in plan.opts.extra_binaries]
-        self.selected: dict[str, list[str]] = {s: list(self.all_cases) for s in plan.specs}
+        self.selected: dict[str, list[str]] = {
+            s: list(plan.selection.get(s, []) if plan.selection is not None else self.all_cases)
+            for s in plan.specs}
         self.pool: ThreadPoolExecutor | None = None
         self.futures: dict[str, Future] = {}
         self.runs: dict[str, KernelRun] = {}
@@ -206,7 +212,7 @@ class Matrix:
                "mode": "raw" if self.plan.raw else "expected",
                "interrupted": self.exit_status == Exit.INTERRUPTED,
                "exit_status": int(self.exit_status), "outcome": Exit(self.exit_status).outcome,
-               "cases": list(self.all_cases)}
+               "cases": list(self.all_cases), **self.plan.run_info}
         kernels = [kr.result_tree(self.plan.results, self.verdicts.get(spec, {}))
                    for spec, kr in self.runs.items()]
         return summ.Summary(run, kernels)
@@ -224,6 +230,8 @@ class Matrix:
         markdown.write_report(self.summary, out, expectations=self.exp, results_dir=out)
         if self.plan.squad:
             squad.write(self.plan.squad, self.summary)
+        if self.plan.kcidb:
+            kcidb.write(self.plan.kcidb, kcidb.render(self.summary, self.plan.kcidb_origin, out))
 
     # -- the terminal -------------------------------------------------------------------------
     def attention(self) -> list[str]:

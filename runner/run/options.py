@@ -29,11 +29,12 @@ def _argtype(fn):
     return parse
 
 
+argtype = _argtype
 positive_int = _argtype(env.positive_int)
 accel_choice = _argtype(env.accel)
 # Declared here and nowhere else (runner/core/tests/test_options.py checks it).
 SHARED = ("--accel", "--case-timeout", "--vng", "--build", "--no-build", "--results",
-          "--expected", "--kernel", "--matrix")
+          "--expected", "--kernel", "--matrix", "--kcidb", "--kcidb-origin", "--durations")
 
 
 def add_cases(p, required: bool = False) -> None:
@@ -53,15 +54,16 @@ def add_boot(p, vng_help: str = "boot bzImages and build trees in virtme-ng wher
     g.add_argument("--vng", action="store_true", help=vng_help)
 
 
-def add_kernels(p) -> None:
+def add_kernels(p, jobs: bool = True) -> None:
     g = p.add_argument_group("kernels")
     g.add_argument("--kernel", action="append", default=[], metavar="K",
                    help="repeatable: a Debian series or version (6.1, 6.12, 6.12.95+deb12), a "
                    "bzImage, a kernel build tree, or host (default: host)")
     g.add_argument("--matrix", action="store_true", help="the newest Debian package of every "
                    "series, and host")
-    g.add_argument("-j", "--jobs", type=positive_int, default=1, metavar="N",
-                   help="boot N kernels in parallel")
+    if jobs:
+        g.add_argument("-j", "--jobs", type=positive_int, default=1, metavar="N",
+                       help="boot N kernels in parallel")
 
 
 def add_build(p) -> None:
@@ -77,6 +79,29 @@ def add_results(p, default: str = "results/<timestamp>/") -> None:
 def add_expected(p) -> None:
     p.add_argument("--expected", default=None, metavar="DIR",
                    help="the expected/ folder (default: the suite's)")
+
+
+def _origin(text: str) -> str:
+    from runner.report import kcidb
+    try:
+        return kcidb.check_origin(text)
+    except UsageError:
+        raise argparse.ArgumentTypeError("KCIDB origins are [a-z0-9_]+ (one approved for "
+                                         f"your submissions), not {text!r}") from None
+
+
+def add_kcidb(p) -> None:
+    g = p.add_argument_group("KernelCI")
+    g.add_argument("--kcidb", metavar="FILE", help="also write the results as a KCIDB v5.3 "
+                   "document (docs/outputs.md); nothing is sent")
+    g.add_argument("--kcidb-origin", type=_origin, default="uring_buffer", metavar="NAME",
+                   help="the KCIDB origin of its ids (default uring_buffer)")
+
+
+def add_durations(p) -> None:
+    p.add_argument("--durations", metavar="FILE", default=None,
+                   help="the durations table shards are balanced by (default "
+                   "bench/durations.json; docs/ci.md)")
 
 
 def resolve_env(a) -> argparse.Namespace:

@@ -57,7 +57,8 @@ class KernelNode(pytest.Collector):
         self.spec, self.plugin = spec, plugin
 
     def collect(self):
-        for c in self.plugin.matrix.all_cases:
+        m = self.plugin.matrix
+        for c in m.selected.get(self.spec, m.all_cases):
             yield CaseItem.from_parent(self, name=c, spec=self.spec, case=c, plugin=self.plugin)
 
 

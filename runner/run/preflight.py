@@ -114,17 +114,9 @@ def check_run(a) -> Checked:
     if a.keyword:
         check_keyword(a.keyword)
     exp = None if a.raw else expected.load_expectations(a.expected)
-    if a.matrix or any(s != "host" for s in specs):
-        # Before the package lists are fetched into it: an unwritable cache is the user's.
-        writable_dir(cache_dir(), "the cache folder (UBC_CACHE)")
-    pkgs = Packages()
-    if a.matrix:
-        specs += [s for s in kernels.matrix_specs(pkgs()) if s not in specs]
-    specs = specs or ["host"]
+    specs = kernel_specs(specs, a.matrix)
     if (a.save_baseline or a.against) and len(specs) != 1:
         raise UsageError("--save-baseline and --against take exactly one --kernel")
-    for s in specs:
-        check_kernel(s, pkgs)
     if any(s != "host" for s in specs):
         missing = qemu_missing()
         if missing:
@@ -139,6 +131,22 @@ def check_run(a) -> Checked:
         if not Path(p).is_file():
             raise UsageError(f"--extra-binary {p}: no such file")
     return Checked(specs, exp)
+
+
+def kernel_specs(specs: list[str], matrix: bool) -> list[str]:
+    """The kernels asked for (--kernel, repeatable, then --matrix's), each checked without
+    a download; host when none is named."""
+    specs = list(dict.fromkeys(specs))
+    if matrix or any(s != "host" for s in specs):
+        # Before the package lists are fetched into it: an unwritable cache is the user's.
+        writable_dir(cache_dir(), "the cache folder (UBC_CACHE)")
+    pkgs = Packages()
+    if matrix:
+        specs += [s for s in kernels.matrix_specs(pkgs()) if s not in specs]
+    specs = specs or ["host"]
+    for s in specs:
+        check_kernel(s, pkgs)
+    return specs
 
 
 def check_keyword(expr: str) -> None:

@@ -205,3 +205,12 @@ def test_differences_grouped_by_behaviour():
                       (["c"], [(["old"], "fail", ""), (["new"], "pass", "")])]
     assert "d" not in rep.differences()  # absent on 'short' is no difference
     assert "| case | old | new | short |" in rep.markdown()  # no behaviour column without tables
+
+
+def test_a_summary_read_and_written_again_keeps_every_field():
+    """The one reader and the one writer round-trip a recorded run, verdict entries too."""
+    import gzip
+    data = json.loads(gzip.decompress((DATA / "matrix-summary.json.gz").read_bytes()))
+    tree = summ.from_dict(json.loads(json.dumps(data)), "recorded")
+    assert tree.to_dict()["kernels"] == data["kernels"]
+    assert any(c["verdict"]["entry"] for k in data["kernels"] for c in k["cases"].values())

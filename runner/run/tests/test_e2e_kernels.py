@@ -71,7 +71,8 @@ def test_every_kernel_booted_and_every_case_has_a_result(matrix_run):
     cp, results, summary, _, _ = matrix_run
     assert cp.returncode == 1, cp.stdout[-3000:] + cp.stderr[-3000:]  # the crash case fails
     assert set(summary["run"]) == {"started", "qemu", "host_kernel", "versions", "mode",
-                                   "interrupted", "exit_status", "outcome", "cases"}
+                                   "interrupted", "exit_status", "outcome", "cases", "suite"}
+    assert set(summary["run"]["suite"]) == {"version", "hash", "expected"}
     assert summary["run"]["exit_status"] == 1 and summary["run"]["outcome"] == "regression"
     assert any("liburing" in v for v in summary["run"]["versions"])
     assert any("busybox" in v for v in summary["run"]["versions"])
