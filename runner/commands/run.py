@@ -71,6 +71,7 @@ def main(a) -> int:
         specs = list(selection)
         cases = [c for c in cases if any(c in v for v in selection.values())]
         info["shard"] = p.record(index)
+    specs = longest_first(specs, cases, a)
     if a.against:
         try:
             gate_cmd.load(a.against)
@@ -135,6 +136,17 @@ def check_plan_ref(ref: str | None, p) -> None:
         raise UsageError(f"--plan: the plan here is {p.hash[:12]}, not {want[:12]}: another "
                          "selection, number of shards, kernel list (the Debian archive "
                          "moved?) or durations table")
+
+
+def longest_first(specs: list[str], cases: list[str], a) -> list[str]:
+    """With -j N > 1, the kernels in order of their recorded cost (bench/durations.json: a
+    boot plus its cases), the longest first, so N at once end close to the total over N
+    (issue 23). One at a time, the order asked for is kept."""
+    if a.jobs <= 1 or len(specs) <= 1:
+        return specs
+    table = durations.load(a.durations)
+    cost = {s: table.boot(s) + sum(table.case(s, c) for c in cases) for s in specs}
+    return sorted(specs, key=lambda s: -cost[s])
 
 
 def pytest_main(a, plugin, nkernels: int) -> int | None:
