@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from runner.core import arch as arches
 from runner.core.errors import NotRun
 from runner.core.paths import TOP
 from runner.core.status import Exit, Kind, Status
@@ -53,7 +54,8 @@ class Matrix:
         self.futures: dict[str, Future] = {}
         self.runs: dict[str, KernelRun] = {}
         self.verdicts: dict[str, dict[str, Verdict]] = {}
-        self.rootfs: Initramfs | None = None
+        self.rootfs: Initramfs | None = None   # the host architecture's
+        self.rootfses: dict[str, Initramfs] = {}  # by architecture (arm64: build-arm64/'s)
         self.lock = threading.Lock()
         self.exp = None if plan.raw else (exp or expected.load_expectations(plan.expected_dir))
         self.say = say
@@ -72,7 +74,11 @@ class Matrix:
             union = [c for c in self.all_cases if any(c in v for v in self.selected.values())]
             extra = [p for p in self.opts.extra_binaries if p.name in union]
             opts = Options(**{**self.opts.__dict__, "extra_binaries": extra})
-            self.rootfs = Initramfs(opts, [c for c in self.plan.cases if c in union])
+            for a in dict.fromkeys(arches.of(s) for s in self.plan.specs):
+                aopts = opts if a == arches.HOST else Options(**{
+                    **opts.__dict__, "build": opts.build_for(a), "extra_binaries": []})
+                self.rootfses[a] = Initramfs(aopts, [c for c in self.plan.cases if c in union], a)
+            self.rootfs = self.rootfses.get(arches.HOST)
             self.pool = ThreadPoolExecutor(max_workers=self.plan.jobs, thread_name_prefix="ubc-kernel")
             used = set()
             for spec in self.plan.specs:
@@ -83,7 +89,7 @@ class Matrix:
                     d += "_"
                 used.add(d)
                 self.runs[spec] = KernelRun(spec, self.selected[spec], opts, self.plan.results / d,
-                                            self.rootfs, say=self.say,
+                                            self.rootfses[arches.of(spec)], say=self.say,
                                             echo=self._echo(spec) if self.echo else None)
 
     def _echo(self, spec: str):
@@ -144,7 +150,8 @@ class Matrix:
             if case.status == Status.NOTRUN and kr.never_ran:
                 v = Verdict(Kind.NOT_RUN, f"{case.name} could not run: {case.reason}", decided_by="raw")
         else:
-            v = judge(kr.release(), kr.proc_version(), case, self.exp, never_ran=kr.never_ran)
+            v = judge(kr.release(), kr.proc_version(), case, self.exp, never_ran=kr.never_ran,
+                      arch=kr.arch)
         self.verdicts.setdefault(kr.spec, {})[case.name] = v
         return v
 
@@ -198,7 +205,7 @@ class Matrix:
                     self.judge(kr, c)
 
     def tree(self) -> summ.Summary:
-        busybox = [self.rootfs.busybox] if self.rootfs and self.rootfs.busybox else []
+        busybox = [r.busybox for r in self.rootfses.values() if r.busybox]
         run = {"started": self.plan.started.isoformat(), "qemu": qemu.qemu_version(),
                "host_kernel": platform.release(),
                "versions": versions_lines(self.opts.build, busybox),
