@@ -19,8 +19,9 @@ expected/*.toml (errata/ aside) hold entries like
     arch = "arm64"                      # optional: only on guests of these architectures
                                         # (x86_64, arm64; a string or a list)
 
-The most specific entry wins: an exact case name over a glob, an entry with `arch` over one
-without, an entry with `kernels` over one without, then the later one (files in name order).
+The most specific entry wins: an entry with `arch` (on that architecture) over one without,
+then an exact case name over a glob, an entry with `kernels` over one without, then the later
+one (files in name order).
 An entry with `arch` is where a behaviour differs by architecture; without it an entry holds
 on every architecture. expected/kernels.toml lists the kernel
 series the data was checked on; a kernel outside them is judged "unknown", with what the
@@ -79,7 +80,9 @@ class Entry:
         return case in self.cases
 
     def specificity(self, case: str) -> tuple:
-        return (self.exact(case), self.arch is not None, self.kernels is not None, self.order)
+        # arch first: an entry for one architecture is what that guest must do, whatever
+        # the entries for every architecture say.
+        return (self.arch is not None, self.exact(case), self.kernels is not None, self.order)
 
 
 @dataclass

@@ -75,14 +75,15 @@ def arch_choice(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{e} (or all)") from None
 
 
-def add_arch(p, all_ok: bool = True) -> None:
+def add_arch(p, all_ok: bool = True, help: str | None = None) -> None:
     """--arch: the guests' architecture (x86_64, arm64, all: both); default the host's. A
     kernel of another architecture than the host's has the id <spec>@<arch> (7.3@arm64)."""
-    p.add_argument("--arch", type=arch_choice, default=arches.HOST,
-                   metavar="x86_64|arm64" + ("|all" if all_ok else ""),
-                   help=f"the guests' architecture (default the host's, {arches.HOST})"
-                   + ("; all: every kernel on each" if all_ok else "")
-                   + "; arm64 guests boot in qemu-system-aarch64 (TCG) with build-arm64/'s cases")
+    p.add_argument("--arch", type=arch_choice if all_ok else _argtype(arches.canonical),
+                   default=arches.HOST, metavar="x86_64|arm64" + ("|all" if all_ok else ""),
+                   help=help or (f"the guests' architecture (default the host's, {arches.HOST})"
+                                 + ("; all: every kernel on each" if all_ok else "")
+                                 + "; arm64 guests boot in qemu-system-aarch64 (TCG) with "
+                                 "build-arm64/'s cases"))
 
 
 def arch_list(a) -> list[str]:
