@@ -57,6 +57,7 @@ VARS = {v.name: v for v in (
     Var("UBC_APT_TIMEOUT", seconds, "seconds an apt-get or apt-cache call may take (default 900)"),
     Var("UBC_EXTRACT_TIMEOUT", seconds, "seconds a package's extraction may take (default 600)"),
     Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
+    Var("UBC_E2E_ARM64", str, "the runner's tests: the arm64 kernel to boot for real with every case (default '7.3'; 'none': none)"),
 )}
 
 

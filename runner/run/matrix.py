@@ -205,10 +205,9 @@ class Matrix:
                     self.judge(kr, c)
 
     def tree(self) -> summ.Summary:
-        busybox = [r.busybox for r in self.rootfses.values() if r.busybox]
         run = {"started": self.plan.started.isoformat(), "qemu": qemu.qemu_version(),
                "host_kernel": platform.release(),
-               "versions": versions_lines(self.opts.build, busybox),
+               "versions": self.versions(),
                "mode": "raw" if self.plan.raw else "expected",
                "interrupted": self.exit_status == Exit.INTERRUPTED,
                "exit_status": int(self.exit_status), "outcome": Exit(self.exit_status).outcome,
@@ -216,6 +215,20 @@ class Matrix:
         kernels = [kr.result_tree(self.plan.results, self.verdicts.get(spec, {}))
                    for spec, kr in self.runs.items()]
         return summ.Summary(run, kernels)
+
+    def versions(self) -> list[str]:
+        """The banner: each architecture's build (another than the host's prefixed with its
+        name) and busybox, and its QEMU when not the host's."""
+        if not self.rootfses:
+            return versions_lines(self.opts.build)
+        out = []
+        for arch, r in self.rootfses.items():
+            lines = versions_lines(r.opts.build, [r.busybox] if r.busybox else [])
+            if arch != arches.HOST:
+                lines = [f"{arch}: {l}" for l in lines + [f"qemu {qemu.qemu_version(arch)} "
+                                                          f"({qemu.binary(arch)})"]]
+            out += lines
+        return out
 
     def write_outputs(self) -> None:
         """summary.json, junit.xml and the report, all from self.summary (never re-read)."""
