@@ -14,6 +14,26 @@
 #   make kselftest-tar  that, as DIR/kselftest-packages/kselftest.tar.gz (the kernel's gen_tar)
 #   make overlay    build/uring_buffer-overlay.tar.xz, for tuxrun --overlay (docs/kselftest.md)
 # KDIR=/path/to/linux takes kselftest_harness.h from that tree instead of a Debian package.
+# ARCH=arm64: the same cases for arm64 guests, built with Debian's cross compiler
+#                 (CROSS_COMPILE, default aarch64-linux-gnu-: scripts/setup --arm64) against
+#                 Debian's arm64 liburing-dev, into build-arm64/ (docs/arm64.md); the x86_64
+#                 build/ is untouched.
+
+# The architecture of the cases: the host's unless ARCH says arm64 (aarch64).
+ifneq ($(filter arm64 aarch64,$(ARCH)),)
+UBC_ARCH      := arm64
+CROSS_COMPILE ?= aarch64-linux-gnu-
+BUILD         ?= build-arm64
+ifeq ($(origin CC),default)
+CC            := $(CROSS_COMPILE)gcc
+endif
+OBJCOPY       ?= $(CROSS_COMPILE)objcopy
+READELF       ?= $(CROSS_COMPILE)readelf
+DEPS_ENV      := ARCH=arm64 CC="$(CC)"
+else
+UBC_ARCH      :=
+DEPS_ENV      :=
+endif
 
 BUILD   ?= build
 CC      ?= gcc
@@ -46,7 +66,7 @@ all: $(BINS) $(BUILD)/versions.txt $(BUILD)/bin/run-cases.sh
 # deps.mk names the fetched liburing and kselftest headers; it is remade when the pins change.
 $(BUILD)/deps.mk $(BUILD)/versions.txt: deps.conf scripts/get-deps.sh scripts/papt
 	@mkdir -p $(BUILD)
-	@KDIR="$(KDIR)" scripts/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
+	@KDIR="$(KDIR)" $(DEPS_ENV) scripts/get-deps.sh $(BUILD) || { echo "make: could not obtain liburing/kselftest headers (see above)" >&2; exit 1; }
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 -include $(BUILD)/deps.mk

@@ -5,6 +5,9 @@
 #             otherwise Debian's liburing-dev through scripts/papt (private apt configuration).
 #   kselftest harness: $KDIR/tools/testing/selftests when KDIR is set, otherwise the pinned
 #             Debian linux-source package (only the two headers are extracted).
+# ARCH=arm64 (the Makefile's): Debian's arm64 liburing-dev (and linux-libc-dev) through
+# `papt --arch arm64`, extracted under <cache>/deps/arm64/, never the system's; the compiler
+# named in the banner is CC (aarch64-linux-gnu-gcc). The kselftest headers are the same.
 # Every extraction is killed after UBC_EXTRACT_TIMEOUT seconds (default 600), each apt step
 # after UBC_APT_TIMEOUT (scripts/papt); a full disk is said as such.
 set -euo pipefail
@@ -13,6 +16,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: get-deps.sh OUT_DIR}
 cache=$("$top/scripts/papt" cache)
 deps=$cache/deps
+case ${ARCH:-} in
+""|x86_64|x86|amd64) darch=amd64 triplet=x86_64-linux-gnu cc=${CC:-gcc} ;;
+arm64|aarch64) darch=arm64 triplet=aarch64-linux-gnu cc=${CC:-aarch64-linux-gnu-gcc} ;;
+*) echo "get-deps: ARCH=$ARCH: x86_64 or arm64" >&2; exit 1 ;;
+esac
+papt=("$top/scripts/papt" --arch "$darch")
+# Another architecture's packages have names of their own: never mixed with amd64's.
+pkgdir=$deps
+[ "$darch" = amd64 ] || pkgdir=$deps/$darch
 mkdir -p "$deps" "$out"
 notes=()
 # Two builds sharing one cache: one extracts, the other waits and then finds it done.
@@ -21,7 +33,8 @@ flock -w 1800 9 || { echo "get-deps: waited 30 minutes for the lock on $deps" >&
 
 die() { echo "get-deps: $*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null || die "'$1' not found: apt-get install $2"; }
-need dpkg-deb dpkg; need apt-get apt; need xz xz-utils; need gcc gcc
+need dpkg-deb dpkg; need apt-get apt; need xz xz-utils
+if [ "$darch" = amd64 ]; then need "$cc" gcc; else need "$cc" gcc-aarch64-linux-gnu; fi
 
 extract_timeout=${UBC_EXTRACT_TIMEOUT:-600}
 [[ $extract_timeout =~ ^[0-9]+$ ]] && [ "$extract_timeout" -ge 1 ] ||
@@ -52,12 +65,12 @@ extract_failed() { # RC ERR DEB
 }
 
 # The pinned version if the mirror serves it, else the newest served (papt warns).
-pick() { "$top/scripts/papt" pick "$1" "$2" 9>&-; }
+pick() { "${papt[@]}" pick "$1" "$2" 9>&-; }
 
 extract_deb() { # PKG VERSION DEST -> DEST holds the unpacked package (once)
 	[ -f "$3/.done" ] && return 0
 	new_tmp; local tmp=$made
-	local deb; deb=$("$top/scripts/papt" download "$1=$2" "$tmp" 9>&-)
+	local deb; deb=$("${papt[@]}" download "$1=$2" "$tmp" 9>&-)
 	rm -rf "$3"; mkdir -p "$3"
 	local rc=0
 	bounded dpkg-deb -x "$deb" "$3" 2>"$tmp/err" || rc=$?
@@ -67,7 +80,8 @@ extract_deb() { # PKG VERSION DEST -> DEST holds the unpacked package (once)
 }
 
 # --- liburing ---------------------------------------------------------------------------
-sysver=$(pkg-config --modversion liburing 2>/dev/null || true)
+sysver=""
+[ "$darch" != amd64 ] || sysver=$(pkg-config --modversion liburing 2>/dev/null || true)
 sysa=$(pkg-config --variable=libdir liburing 2>/dev/null || true)/liburing.a
 if [ -n "$sysver" ] && [ "$(printf '%s\n%s\n' "$LIBURING_MIN" "$sysver" | sort -V | head -n1)" = "$LIBURING_MIN" ] && [ -f "$sysa" ]; then
 	uring_cflags=$(pkg-config --cflags liburing)
@@ -76,16 +90,18 @@ if [ -n "$sysver" ] && [ "$(printf '%s\n%s\n' "$LIBURING_MIN" "$sysver" | sort -
 	libc_dev_inc=""
 else
 	v=$(pick "$LIBURING_PKG" "$LIBURING_VERSION")
-	d=$deps/liburing-dev_$v
+	d=$pkgdir/liburing-dev_$v
 	extract_deb "$LIBURING_PKG" "$v" "$d"
 	uring_cflags="-I$d/usr/include"
-	uring_lib=$d/usr/lib/x86_64-linux-gnu/liburing.a
-	uring_desc="liburing $v (Debian $LIBURING_PKG, static, sha256 $(cut -c1-16 "$d/.sha256"))"
+	uring_lib=$d/usr/lib/$triplet/liburing.a
+	uring_desc="liburing $v (Debian $LIBURING_PKG $darch, static, sha256 $(cut -c1-16 "$d/.sha256"))"
 	[ "$v" = "$LIBURING_VERSION" ] || notes+=("pinned $LIBURING_PKG $LIBURING_VERSION not served, used $v")
 	libc_dev_inc=""
-	if grep -q 'linux/blkdev.h' "$d/usr/include/liburing/compat.h" 2>/dev/null && [ ! -f /usr/include/linux/blkdev.h ]; then
+	sysinc=/usr/include
+	[ "$darch" = amd64 ] || sysinc=/usr/$triplet/include
+	if grep -q 'linux/blkdev.h' "$d/usr/include/liburing/compat.h" 2>/dev/null && [ ! -f $sysinc/linux/blkdev.h ]; then
 		lv=$(pick linux-libc-dev "$LINUX_LIBC_DEV_VERSION")
-		ld=$deps/linux-libc-dev_$lv
+		ld=$pkgdir/linux-libc-dev_$lv
 		extract_deb linux-libc-dev "$lv" "$ld"
 		libc_dev_inc="-idirafter $ld/usr/include"
 		uring_desc="$uring_desc; uapi headers after the system's: linux-libc-dev $lv"
@@ -134,7 +150,7 @@ mv -f "$dmk" "$out/deps.mk"
 {
 	echo "$uring_desc"
 	echo "$ks_desc"
-	echo "compiler: $(gcc --version | head -n1)"
+	echo "compiler: $("$cc" --version | head -n1)"
 	for n in "${notes[@]}"; do echo "warning: $n"; done
 } > "$out/versions.txt"
 cat "$out/versions.txt" >&2

@@ -6,8 +6,10 @@
  * (< 2^48) never overflows on 64-bit, so the largest product is not -EOVERFLOW. It is
  * -EFAULT when addr + len * nr runs past user space (access_ok), and -EOVERFLOW only when
  * addr + len * nr wraps past 2^64. The same huge len with nr 1 stays inside user space and
- * is accepted. addr is placed 2^40 below the end of user space, which is 2^47 or, with
- * 5-level paging, 2^56 (found by asking mmap for an address above 2^47).
+ * is accepted. addr is placed 2^40 below the end of user space: 2^47 on x86_64 (2^56 with
+ * 5-level paging), 2^48 on arm64 (2^52 with 52-bit VAs), found by asking for one page just
+ * below each candidate end with MAP_FIXED_NOREPLACE (a hint above the end is not refused,
+ * only moved, so a hint cannot tell: on arm64 it found 2^56 and every case got -EFAULT).
  */
 #include <stdint.h>
 #include <sys/mman.h>
@@ -43,19 +45,28 @@ FIXTURE_TEARDOWN(product)
 	io_uring_queue_exit(&self->ring);
 }
 
-/* The end of user space: 2^56 if mmap can place a page above 2^47, else 2^47. */
+/* The end of user space: the largest of 2^56, 2^52, 2^48, 2^47 with a page mappable just
+ * below it (two pages below: x86_64's last user page is a guard). Taken (EEXIST) counts. */
 static uint64_t user_space_end(void)
 {
-	void *hint = (void *)(UINT64_C(1) << 50);
-	void *p = mmap(hint, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t end = UINT64_C(1) << 47;
+	static const int bits[] = { 56, 52, 48, 47 };
 
-	if (p != MAP_FAILED) {
-		if ((uint64_t)(uintptr_t)p >= end)
-			end = UINT64_C(1) << 56;
+	for (unsigned int i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		uint64_t end = UINT64_C(1) << bits[i];
+		void *want = (void *)(uintptr_t)(end - 2 * 4096);
+		void *p = mmap(want, 4096, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		if (p == MAP_FAILED) {
+			if (errno == EEXIST)
+				return end;
+			continue;
+		}
 		munmap(p, 4096);
+		if (p == want)
+			return end;
 	}
-	return end;
+	return UINT64_C(1) << 47;
 }
 
 TEST_F(product, provide_res)

@@ -56,6 +56,24 @@ def build_dir(tree: Path, backend: str = "qemu") -> Path:
     return cache_dir() / "kbuild" / f"{tree.resolve().name}-{key}" / backend
 
 
+# --arch arm64: ARCH= and CROSS_COMPILE= on every make, the Image target, the arm64 lines.
+ARM64_FRAGMENT = FRAGMENT.with_name("ubc-arm64.config")
+CROSS_COMPILE = "aarch64-linux-gnu-"
+
+
+def arch_args(arch: str) -> list[str]:
+    return [] if arch == "x86_64" else ["ARCH=arm64", f"CROSS_COMPILE={CROSS_COMPILE}"]
+
+
+def target(arch: str) -> tuple[str, str]:
+    """(make target, the image it makes under O=)."""
+    return ("Image", "arch/arm64/boot/Image") if arch == "arm64" else ("bzImage", "arch/x86/boot/bzImage")
+
+
+def arch_lines(arch: str) -> list[str]:
+    return ARM64_FRAGMENT.read_text().splitlines() if arch == "arm64" else []
+
+
 def config_key(base: str, extra: list[str] = ()) -> str:
     h = hashlib.sha256(FRAGMENT.read_bytes())
     h.update(b"\0" + (base.encode() if base in ("tinyconfig", "vng") else Path(base).read_bytes()))
@@ -93,14 +111,16 @@ def _make(tree: Path, args: list[str], log, jobs: int | None = None) -> int:
         return proc.wait()
 
 
-def configure(tree: Path, out: Path, base: str, log, extra: list[str] = ()) -> tuple[bool, list[str]]:
+def configure(tree: Path, out: Path, base: str, log, extra: list[str] = (),
+              arch: str = "x86_64") -> tuple[bool, list[str]]:
     """Make out/.config if its key changed, refresh it otherwise. (ok, missing lines)."""
-    key = config_key(base, extra)
+    key = config_key(base, list(extra) + [f"# arch {arch}"])
+    aa = arch_args(arch)
     stamp = out / STAMP
     cfg = out / ".config"
     if not (cfg.exists() and stamp.exists() and stamp.read_text().strip() == key):
         if base == "tinyconfig":
-            if _make(tree, [f"O={out}", "tinyconfig"], log) != 0:
+            if _make(tree, [f"O={out}", *aa, "tinyconfig"], log) != 0:
                 return False, []
         else:
             shutil.copyfile(base, cfg)
@@ -117,7 +137,7 @@ def configure(tree: Path, out: Path, base: str, log, extra: list[str] = ()) -> t
         else:  # later assignments win in a .config
             with open(cfg, "a") as f:
                 f.write("\n" + frag.read_text())
-    if _make(tree, [f"O={out}", "olddefconfig"], log) != 0:
+    if _make(tree, [f"O={out}", *aa, "olddefconfig"], log) != 0:
         return False, []
     stamp.write_text(key + "\n")
     return True, missing_lines(cfg)  # the fragment's lines only (extra: best effort)
@@ -136,7 +156,10 @@ def first_error(log_path: Path) -> str:
     return lines[-1].strip()[:200] if lines else ""
 
 
-def check_tools() -> None:
+def check_tools(arch: str = "x86_64") -> None:
+    if arch == "arm64" and not shutil.which(CROSS_COMPILE + "gcc"):
+        raise BuildInfraError(f"{CROSS_COMPILE}gcc not found: an arm64 kernel build needs "
+                              "Debian's cross compiler (scripts/setup --arm64)")
     for tool in ("make", "gcc", "flex", "bison", "bc"):
         if not shutil.which(tool):
             raise BuildInfraError(f"{tool} not found: a kernel build needs make, gcc, flex, "
@@ -144,22 +167,25 @@ def check_tools() -> None:
                                   "flex bison bc libelf-dev")
 
 
-def build(tree: Path, out: Path, base: str, log_path: Path, jobs: int) -> BuildResult:
-    """Configure and build out/arch/x86/boot/bzImage. ok=False: the tree does not build."""
-    check_tools()
+def build(tree: Path, out: Path, base: str, log_path: Path, jobs: int,
+          arch: str = "x86_64") -> BuildResult:
+    """Configure and build out/arch/x86/boot/bzImage (arm64: ARCH=arm64 CROSS_COMPILE=
+    aarch64-linux-gnu-, out/arch/arm64/boot/Image). ok=False: the tree does not build."""
+    check_tools(arch)
+    goal, made = target(arch)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise BuildInfraError(f"cannot create the build folder {out}: {e.strerror}") from None
     t0 = time.monotonic()
     with open(log_path, "w") as log:
-        ok, missing = configure(tree, out, base, log)
+        ok, missing = configure(tree, out, base, log, arch_lines(arch), arch)
         if ok:
-            ok = _make(tree, [f"O={out}", "bzImage"], log, jobs) == 0
+            ok = _make(tree, [f"O={out}", *arch_args(arch), goal], log, jobs) == 0
     secs = round(time.monotonic() - t0, 1)
-    image = out / "arch" / "x86" / "boot" / "bzImage"
+    image = out / made
     if not ok:
         return BuildResult(False, secs, None, first_error(log_path) or "make failed", missing)
     if not image.is_file():
-        return BuildResult(False, secs, None, "make made no arch/x86/boot/bzImage", missing)
+        return BuildResult(False, secs, None, f"make made no {made}", missing)
     return BuildResult(True, secs, image, "", missing)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from runner.core import arch as arches
 from runner.core.paths import TOP
 from runner.kernel import resolve as kernels
 from runner.kernel import qemu
@@ -45,6 +46,8 @@ def add_arguments(ap) -> None:
     ap.add_argument("--fix", action="store_true", help="search the first fixed version: --bad "
                     "is the older end, --good the newer")
     options.add_boot(ap)
+    options.add_arch(ap, all_ok=False, help="the packages' architecture (default the host's); "
+                     "arm64: Debian's cloud-arm64 kernels in qemu-system-aarch64")
     options.add_results(ap, "results/bisect-<timestamp>/")
     options.add_build(ap)
 
@@ -127,7 +130,8 @@ def report(s: Search, old: str, new: str, fix: bool) -> list[str]:
 
 def main(a) -> int:
     cases = select_cases(a.cases)
-    pkgs = Packages()()
+    arch = getattr(a, "arch", arches.HOST)
+    pkgs = Packages()(arch)
     try:
         good, bad = kernels.match(a.good, pkgs), kernels.match(a.bad, pkgs)
     except kernels.KernelError as e:
@@ -140,22 +144,24 @@ def main(a) -> int:
                                                             " (--fix searches the first fixed version)"))
     old, new = (BAD, GOOD) if a.fix else (GOOD, BAD)
     span = candidates(pkgs, older, newer)
-    missing = kernels_missing()
+    missing = kernels_missing(arch)
     if missing:
         raise NotRun(missing)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     results = Path(a.results).resolve() if a.results else TOP / "results" / f"bisect-{stamp}"
     writable_dir(results, "the results folder")
-    build(a, cases)
+    build(a, cases, [arch])
     opts = Options(build=Path(a.build).resolve(), accel=a.accel, max_boots=1)
+    opts.build = opts.build_for(arch)
     if a.case_timeout:
         opts.case_timeout = a.case_timeout
-    rootfs = Initramfs(opts, cases)
+    rootfs = Initramfs(opts, cases, arch)
     print(f"bisect-packages: {len(span)} versions from {older.version} to {newer.version}; "
           f"searching the first {'fixed' if a.fix else 'bad'} one for {' '.join(cases)}", flush=True)
 
     def test(p) -> StepVerdict:
-        kr = KernelRun(p.version, cases, opts, results / safe_name(p.version), rootfs)
+        spec = arches.spec_for(p.version, arch)
+        kr = KernelRun(spec, cases, opts, results / safe_name(spec), rootfs)
         kr.run()
         v = judge_kernel_run(kr, cases, qemu.stopping())
         print(f"bisect-packages: {p.version} ({kr.release() or p.upstream}) {LABEL[v.kind]} "
@@ -177,7 +183,7 @@ def main(a) -> int:
     return EXIT_OK
 
 
-def kernels_missing() -> str | None:
+def kernels_missing(arch: str = "x86_64") -> str | None:
     from runner.run.kernel_run import qemu_missing
-    return qemu_missing()
+    return qemu_missing(arch)
 

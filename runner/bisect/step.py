@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from runner.core import arch as arches
 from runner.core.errors import NotRun
 from runner.core.paths import TOP
 from runner.bisect import kbuild
@@ -55,6 +56,9 @@ def add_arguments(ap) -> None:
     ap.add_argument("-j", "--jobs", type=options.positive_int, default=os.cpu_count() or 1,
                     metavar="N", help="make -j N for the kernel build (not kernels at once)")
     options.add_boot(ap, vng_help="build with vng -b and run in vng")
+    options.add_arch(ap, all_ok=False, help="the kernel's architecture (default the host's); "
+                     "arm64: make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- Image, booted in "
+                     "qemu-system-aarch64 with build-arm64/'s cases")
     ap.add_argument("--tree", default=".", help=argparse.SUPPRESS)
     ap.add_argument("--boot-allowance", type=float, default=0.0, help=argparse.SUPPRESS)
     options.add_build(ap)
@@ -77,7 +81,7 @@ def commit_of(tree: Path) -> str:
 def build_suite(a, cases: list[str]) -> None:
     """The suite's own build (preflight.build); its failure stops the bisect (128)."""
     try:
-        build(a, cases)
+        build(a, cases, [getattr(a, "arch", arches.HOST)])
     except NotRun as e:
         raise Infra(str(e)) from None
 
@@ -96,10 +100,13 @@ def say_fallback(text: str) -> None:
         print(f"bisect-step: {text}", file=sys.stderr)
 
 
-def boot(image: Path, cases: list[str], opts: Options, d: Path) -> tuple[StepVerdict, float]:
+def boot(image: Path, cases: list[str], opts: Options, d: Path,
+         arch: str = arches.HOST) -> tuple[StepVerdict, float]:
     """Boot the build with the cases: the built-in QEMU, or vng (opts.vng, runner/vng.py)."""
-    kr = KernelRun(str(image), cases, opts, d, Initramfs(opts, cases),
-                   say=say_fallback)
+    aopts = opts if arch == arches.HOST else Options(**{**opts.__dict__,
+                                                        "build": opts.build_for(arch)})
+    kr = KernelRun(arches.spec_for(str(image), arch), cases, aopts, d,
+                   Initramfs(aopts, cases, arch), say=say_fallback)
     kr.run()
     return judge_kernel_run(kr, cases, qemu.stopping()), kr.boot_seconds()
 
@@ -122,9 +129,13 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
     if kbuild.in_tree_output(tree):
         raise Infra(f"{tree} has an in-tree configuration (.config, include/config): out-of-tree "
                     "builds need a clean tree (make mrproper, after saving .config to pass as --config)")
-    missing = kbuild.shutil.which(qemu.QEMU) is None
+    arch = getattr(a, "arch", arches.HOST)
+    if arch != arches.HOST and a.vng:
+        raise Infra(f"--vng --arch {arch}: vng boots the host's architecture only")
+    missing = kbuild.shutil.which(qemu.binary(arch)) is None
     if missing:
-        raise Infra(f"{qemu.QEMU} not found: install qemu-system-x86")
+        raise Infra(f"{qemu.binary(arch)} not found: install "
+                    f"{'qemu-system-arm' if arch == 'arm64' else 'qemu-system-x86'}")
     backend = "vng" if a.vng else "qemu"
     out = Path(a.build_dir).resolve() if a.build_dir else kbuild.build_dir(tree, backend)
     d = step_dir(tree, commit)
@@ -138,7 +149,7 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
         vng.check(argv, env)
         b = build_vng(tree, out, argv, env, d / "build.log", a.config)
     else:
-        b = kbuild.build(tree, out, a.config, d / "build.log", a.jobs)
+        b = kbuild.build(tree, out, a.config, d / "build.log", a.jobs, arch)
     if b.missing:
         print(f"bisect-step: {commit}: the tree's Kconfig did not keep: {' '.join(b.missing[:8])}",
               file=sys.stderr)
@@ -147,7 +158,7 @@ def run(a) -> tuple[StepVerdict, str, float, float, Path | None]:
             return StepVerdict(INTERRUPTED, "interrupted during the build"), commit, b.seconds, 0.0, d / "build.log"
         return (StepVerdict(SKIP, f"the tree does not build: {b.why}"), commit, b.seconds, 0.0,
                 d / "build.log")
-    v, boot_s = boot(b.image, cases, opts, d)
+    v, boot_s = boot(b.image, cases, opts, d, arch)
     return v, commit, b.seconds, boot_s, d / "console.log"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runner.core import arch as arches
 from runner.core.status import Exit, Kind
 from runner.judge import expected
 from runner.judge.verdict import judge
@@ -24,6 +25,17 @@ def add_arguments(p) -> None:
                    "summary.json (to compare with a recorded run's)")
 
 
+def guest_arch(k) -> str:
+    """The architecture a saved kernel ran on: its summary's arch, else its release's
+    flavour (-arm64), else its id (7.3@arm64)."""
+    if k.get("arch"):
+        return k.get("arch")
+    release = k.get("release") or ""
+    if release.endswith(("-arm64", "aarch64")):
+        return "arm64"
+    return arches.of(k.id)
+
+
 def main(a) -> int:
     exp = expected.load_expectations(a.expected)
     inputs = [i for f in a.files for i in results_in.read(Path(f), a.label)]
@@ -33,7 +45,8 @@ def main(a) -> int:
         k, counts = i.kernel, {}
         never_ran = not k.get("ran", True) or not k.cases
         for name, c in k.cases.items():
-            v = judge(k.get("release") or "", k.get("proc_version"), c, exp, never_ran=never_ran)
+            v = judge(k.get("release") or "", k.get("proc_version"), c, exp, never_ran=never_ran,
+                      arch=guest_arch(k))
             k.verdicts[name] = v
             verdicts.append(v)
             counts[v.kind.value] = counts.get(v.kind.value, 0) + 1

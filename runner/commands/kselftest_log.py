@@ -10,6 +10,7 @@ import sys
 
 from runner.core.errors import UsageError
 from runner.core.status import Exit
+from runner.run import options
 from runner.kselftest import COLLECTION, banner, outcomes, parse_kselftest, to_suite_ktap
 
 HELP = "read the kernel's run_kselftest.sh output as the suite's KTAP (docs/kselftest.md)"
@@ -19,7 +20,8 @@ def add_arguments(p) -> None:
     p.add_argument("logs", nargs="+", metavar="LOG")
     p.add_argument("--collection", default=COLLECTION)
     p.add_argument("--release", help="uname -r of the machine that ran the tests")
-    p.add_argument("--arch", default="x86_64", help="its uname -m (default x86_64)")
+    options.add_arch(p, all_ok=False, help="the architecture of the machine that ran them "
+                     "(x86_64, arm64; default the host's)")
     p.add_argument("--proc-version", help="its /proc/version")
     p.add_argument("--statuses", action="store_true", help="NAME STATUS per case")
 

@@ -28,7 +28,8 @@ def add_arguments(p) -> None:
 
 def main(a) -> int:
     cases = preflight.select_cases(a.cases)
-    specs = preflight.kernel_specs(a.kernel, a.matrix)
+    wanted = options.arch_list(a)
+    specs = preflight.kernel_specs(preflight.with_arch(a.kernel, wanted), a.matrix, wanted, a.arch)
     p = shard_plan.plan(specs, cases, a.shards, durations.load(a.durations))
     print(json.dumps(p.matrix(), indent=1 if a.pretty else None))
     return Exit.OK

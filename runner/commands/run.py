@@ -78,7 +78,7 @@ def main(a) -> int:
         except UsageError as e:
             raise UsageError(f"--against: {e}") from None
     with preflight.results_dir(a.results) as results:
-        preflight.build(a, cases)
+        preflight.build(a, cases, preflight.archs_of(checked.specs))
         from runner.run import plugin, matrix  # imports pytest: only when a run really starts
         opts = Options(build=Path(a.build).resolve(), accel=a.accel, vng=a.vng,
                        extra_binaries=[Path(os.path.abspath(p)) for p in a.extra_binary])

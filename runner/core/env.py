@@ -50,6 +50,7 @@ VARS = {v.name: v for v in (
     Var("UBC_ACCEL", accel, "auto, tcg or kvm, as --accel"),
     Var("BUILD", str, "the build folder (default build/), as make's BUILD"),
     Var("UBC_QEMU", str, "the QEMU binary (default qemu-system-x86_64)"),
+    Var("UBC_QEMU_ARM64", str, "the QEMU binary for arm64 guests (default qemu-system-aarch64)"),
     Var("UBC_VNG", str, "the vng binary (default: vng on PATH)"),
     Var("UBC_BUSYBOX_VERSION", str, "busybox-static version for the initramfs (default: deps.conf)"),
     Var("UBC_KBUILD_DIR", str, "where bisect-step builds kernels (default <cache>/kbuild)"),
@@ -57,6 +58,7 @@ VARS = {v.name: v for v in (
     Var("UBC_EXTRACT_TIMEOUT", seconds, "seconds a package's extraction may take (default 600)"),
     Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
     Var("UBC_E2E_LAVA", str, "the runner's tests: kernels to boot under lava-run (default '7.3'; 'none': none)"),
+    Var("UBC_E2E_ARM64", str, "the runner's tests: the arm64 kernel to boot for real with every case (default 'none': opt-in, e.g. '7.3')"),
 )}
 
 

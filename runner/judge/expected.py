@@ -16,9 +16,14 @@ expected/*.toml (errata/ aside) hold entries like
     fixed_by = "commit 0123abcd (io_uring/rsrc: ...)"
     erratum = "io_uring_clone_buffers(3)"   # the case asserts kernels, not this page
     why = "free text"
+    arch = "arm64"                      # optional: only on guests of these architectures
+                                        # (x86_64, arm64; a string or a list)
 
-The most specific entry wins: an exact case name over a glob, an entry with `kernels` over one
-without, then the later one (files in name order). expected/kernels.toml lists the kernel
+The most specific entry wins: an entry with `arch` (on that architecture) over one without,
+then an exact case name over a glob, an entry with `kernels` over one without, then the later
+one (files in name order).
+An entry with `arch` is where a behaviour differs by architecture; without it an entry holds
+on every architecture. expected/kernels.toml lists the kernel
 series the data was checked on; a kernel outside them is judged "unknown", with what the
 entries would predict in the message, never applied silently.
 """
@@ -30,6 +35,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.core import arch as arches
 from runner.core.errors import UsageError
 from runner.core.status import EXPECTABLE
 from runner.judge import features as feature_table
@@ -37,7 +43,7 @@ from runner.core.versions import KernelVersion, VersionRange, bound
 
 OUTCOMES = tuple(s.value for s in EXPECTABLE)
 ENTRY_KEYS = {"id", "cases", "outcome", "since", "feature", "kernels", "failing", "bug", "difference",
-              "fixed_by", "erratum", "why"}
+              "fixed_by", "erratum", "why", "arch"}
 
 
 class ExpectationError(UsageError):
@@ -62,15 +68,21 @@ class Entry:
     why: str | None = None
     id: str | None = None
     order: int = 0
+    arch: list[str] | None = None  # None: every architecture
 
     def matches(self, case: str) -> bool:
         return any(fnmatch.fnmatchcase(case, g) for g in self.cases)
+
+    def on(self, arch: str) -> bool:
+        return self.arch is None or arch in self.arch
 
     def exact(self, case: str) -> bool:
         return case in self.cases
 
     def specificity(self, case: str) -> tuple:
-        return (self.exact(case), self.kernels is not None, self.order)
+        # arch first: an entry for one architecture is what that guest must do, whatever
+        # the entries for every architecture say.
+        return (self.arch is not None, self.exact(case), self.kernels is not None, self.order)
 
 
 @dataclass
@@ -97,11 +109,14 @@ class Expectations:
         return next((b for b in self.backports if b.feature == feature
                      and b.kernels.contains(v)), None)
 
-    def lookup(self, case: str, v: KernelVersion) -> tuple[Entry | None, list[Entry]]:
-        """(entry that applies, entries whose range cannot be decided for v)."""
+    def lookup(self, case: str, v: KernelVersion, arch: str | None = None
+               ) -> tuple[Entry | None, list[Entry]]:
+        """(entry that applies, entries whose range cannot be decided for v) on a guest of
+        `arch` (None: the host's architecture)."""
+        arch = arch or arches.HOST
         best, unsure = None, []
         for e in self.entries:
-            if not e.matches(case):
+            if not e.matches(case) or not e.on(arch):
                 continue
             inside = True if e.kernels is None else e.kernels.contains(v)
             if inside is None:
@@ -144,6 +159,12 @@ def _entry(raw: dict, where: str, order: int) -> Entry:
     if outcome in ("fail", "crash", "timeout") and not (raw.get("bug") or raw.get("difference")):
         raise ExpectationError(f"{where}: an expected {outcome} needs 'bug' (or 'difference') "
                                f"saying what is wrong")
+    arch = raw.get("arch")
+    if arch is not None:
+        arch = [arch] if isinstance(arch, str) else arch
+        if not arch or not all(isinstance(a, str) and a in arches.ARCHES for a in arch):
+            raise ExpectationError(f"{where}: arch {raw['arch']!r}: one of {arches.ARCHES} or "
+                                   f"a list of them")
     if raw.get("id"):
         where = f"{where} (id {raw['id']})"
     # Multi-line TOML strings read as one line in verdict messages.
@@ -151,7 +172,8 @@ def _entry(raw: dict, where: str, order: int) -> Entry:
     return Entry(where=where, cases=list(cases), outcome=outcome, since=raw.get("since"),
                  feature=raw.get("feature"), kernels=kernels, failing=list(raw.get("failing", [])),
                  bug=raw.get("bug"), difference=raw.get("difference"), fixed_by=raw.get("fixed_by"), erratum=raw.get("erratum"),
-                 why=raw.get("why"), id=raw.get("id"), order=order)
+                 why=raw.get("why"), id=raw.get("id"), order=order,
+                 arch=list(arch) if arch is not None else None)
 
 
 ERRATUM_KEYS = ("page", "section", "claim", "behaviour", "kernels", "cases", "source")

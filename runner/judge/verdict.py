@@ -63,11 +63,12 @@ def judge_raw(case: CaseResult) -> Verdict:
 
 
 def judge(kernel_release: str, proc_version: str | None, case: CaseResult,
-          expectations: Expectations, never_ran: bool = False) -> Verdict:
+          expectations: Expectations, never_ran: bool = False, arch: str | None = None) -> Verdict:
     """The verdict on one case result of one kernel.
 
     never_ran: the kernel produced no result at all (no download, no boot, no KTAP): its
-    cases are NOT RUN, the run could not do what was asked. A case the run was stopped
+    cases are NOT RUN, the run could not do what was asked. arch: the guest's architecture
+    (entries with an `arch` key apply only there; None: the host's). A case the run was stopped
     before is NOT RUN too. Any other result that is not a pass or a skip is a regression
     unless an entry names it as a known bug of that kernel: with no entry, on a kernel
     series expected/ does not list, or with no readable version. UNKNOWN is only ever a
@@ -90,7 +91,7 @@ def judge(kernel_release: str, proc_version: str | None, case: CaseResult,
         return Verdict(Kind.UNKNOWN, f"cannot read a kernel version from release "
                        f"{kernel_release!r} (/proc/version {proc_version!r}); {name} {status} "
                        f"not judged")
-    entry, unsure = expectations.lookup(name, v)
+    entry, unsure = expectations.lookup(name, v, arch)
     if unsure and status in OK_STATUSES:
         e = unsure[0]
         return Verdict(Kind.UNKNOWN, f"kernel {v} ({v.source}) gives only its series, but "

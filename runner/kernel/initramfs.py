@@ -94,8 +94,28 @@ def parse_cpio(data: bytes) -> list[tuple[str, int, bytes]]:
         out.append((name, mode, body))
 
 
-def is_static(path: Path) -> bool:
-    """An ELF with no PT_INTERP program header (no dynamic loader needed)."""
+# ELF e_machine of each guest architecture.
+E_MACHINE = {"x86_64": 0x3e, "arm64": 0xb7}
+
+
+def elf_arch(path: Path) -> str | None:
+    """x86_64 or arm64 for a 64-bit ELF of one of them, else None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+    except OSError:
+        return None
+    if head[:4] != b"\x7fELF" or len(head) < 20:
+        return None
+    m = int.from_bytes(head[18:20], "little")
+    return next((a for a, n in E_MACHINE.items() if n == m), None)
+
+
+def is_static(path: Path, arch: str | None = None) -> bool:
+    """An ELF with no PT_INTERP program header (no dynamic loader needed); of `arch` when
+    one is given."""
+    if arch is not None and elf_arch(path) != arch:
+        return False
     with open(path, "rb") as f:
         head = f.read(64)
         if head[:4] != b"\x7fELF" or head[4] != 2:
@@ -108,19 +128,21 @@ def is_static(path: Path) -> bool:
     return all(int.from_bytes(table[i:i + 4], "little") != 3 for i in range(0, len(table), phentsize))
 
 
-def busybox() -> tuple[Path, str]:
-    """(path, description) of a static busybox, cached under <cache>/busybox/ (once, under
-    the cache's lock, so two runs on an empty cache do not trip over each other)."""
-    d = cache_dir() / "busybox"
-    with locked("busybox"):
+def busybox(arch: str = "x86_64") -> tuple[Path, str]:
+    """(path, description) of a static busybox, cached under <cache>/busybox/ (arm64's
+    under <cache>/busybox-arm64/; once, under the cache's lock, so two runs on an empty cache
+    do not trip over each other)."""
+    name = "busybox" if arch == "x86_64" else f"busybox-{arch}"
+    d = cache_dir() / name
+    with locked(name):
         try:
             m = json.loads((d / "meta.json").read_text())
-            if is_static(d / "busybox"):
+            if is_static(d / "busybox", arch):
                 return d / "busybox", m["desc"]
         except (OSError, ValueError, KeyError):
             pass
         with work_dir(d) as tmp:  # removed however this ends, swept if we die
-            desc = _fetch_busybox(tmp)
+            desc = _fetch_busybox(tmp, arch)
             try:
                 os.replace(tmp / "busybox", d / "busybox")
                 write_atomic(d / "meta.json", json.dumps({"desc": desc}).encode())
@@ -129,27 +151,29 @@ def busybox() -> tuple[Path, str]:
         return d / "busybox", desc
 
 
-def _fetch_busybox(tmp: Path) -> str:
+def _fetch_busybox(tmp: Path, arch: str = "x86_64") -> str:
     """Put a static busybox at tmp/busybox: the pinned Debian package (the newest served if
-    the pin is gone), else the system's /bin/busybox if it is static."""
+    the pin is gone), else the system's /bin/busybox if it is static (and of `arch`)."""
     try:
         if not BUSYBOX_VERSION:
             raise FetchError("deps.conf pins no BUSYBOX_VERSION")
-        version = papt("pick", BUSYBOX_PKG, BUSYBOX_VERSION).strip()
+        version = papt("pick", BUSYBOX_PKG, BUSYBOX_VERSION, arch=arch).strip()
         warn = "" if version == BUSYBOX_VERSION else f" (pinned {BUSYBOX_VERSION} not served)"
-        deb = Path(papt("download", f"{BUSYBOX_PKG}={version}", str(tmp)).strip().splitlines()[-1])
+        deb = Path(papt("download", f"{BUSYBOX_PKG}={version}", str(tmp), arch=arch
+                        ).strip().splitlines()[-1])
         digest = sha256(deb)[:16]
         try:
             extract(deb, lambda name: "busybox" if name.lstrip("./") == "bin/busybox" else None, tmp)
         except StepError as e:
             raise FetchError(str(e)) from None
-        if not is_static(tmp / "busybox"):
-            raise FetchError(f"{deb.name} holds no static bin/busybox")
+        if not is_static(tmp / "busybox", arch):
+            raise FetchError(f"{deb.name} holds no static {arch} bin/busybox")
         (tmp / "busybox").chmod(0o755)
-        return f"busybox {BUSYBOX_PKG} {version} (sha256 {digest}){warn}"
+        what = "" if arch == "x86_64" else f" {arch}"
+        return f"busybox {BUSYBOX_PKG}{what} {version} (sha256 {digest}){warn}"
     except (FetchError, OSError) as e:
         sysbb = Path(shutil.which("busybox") or "/bin/busybox")
-        if not (sysbb.exists() and is_static(sysbb)):
+        if not (sysbb.exists() and is_static(sysbb, arch)):
             raise FetchError(f"no static busybox: {e}; install busybox-static") from e
         shutil.copy(sysbb, tmp / "busybox")
         return f"busybox from {sysbb} (sha256 {sha256(sysbb)[:16]})"
@@ -228,8 +252,9 @@ class Initramfs:
     named by the hash of what goes in, so an unchanged suite reuses it and a killed run
     leaves nothing behind in its results folder."""
 
-    def __init__(self, opts, cases: list[str]):
-        self.opts, self.cases = opts, cases
+    def __init__(self, opts, cases: list[str], arch: str = "x86_64"):
+        """opts.build: the build of `arch` (build-arm64/ for arm64 guests)."""
+        self.opts, self.cases, self.arch = opts, cases, arch
         self.path: Path | None = None
         self.busybox = ""
         self.order: list[str] = []
@@ -242,9 +267,13 @@ class Initramfs:
             return self.path
 
     def _make(self) -> Path:
-        bb, self.busybox = busybox()
+        bb, self.busybox = busybox(self.arch)
         bins = sorted(case_binaries(self.opts.build, self.cases, self.opts.extra_binaries),
                       key=lambda p: p.name)
+        wrong = next((b for b in bins if elf_arch(b) not in (None, self.arch)), None)
+        if wrong is not None:  # an exec format error in the guest would look like a crash
+            raise FetchError(f"{wrong} is an {elf_arch(wrong)} binary, not {self.arch}: "
+                             f"build {self.opts.build} for {self.arch} (make ARCH={self.arch})")
         self.order = [b.name for b in bins]
         run_cases = self.opts.build / "bin" / "run-cases.sh"
         versions = versions_lines(self.opts.build, [self.busybox])

@@ -23,6 +23,8 @@ from runner.core import env
 from runner.guest import GUEST_ALIVE, GUEST_DONE, GUEST_START
 
 QEMU = env.get("UBC_QEMU", "qemu-system-x86_64")
+# arm64 guests: qemu-system-aarch64 -M virt -cpu max (TCG on an x86_64 host), PL011 console.
+QEMU_ARM64 = env.get("UBC_QEMU_ARM64", "qemu-system-aarch64")
 DONE_MARK, START_MARK, ALIVE_MARK = GUEST_DONE, GUEST_START, GUEST_ALIVE
 # loglevel=5 keeps KERN_WARNING and worse (WARN, Oops, BUG, panic, lockups, KASAN...) on the
 # console, interleaved with the KTAP lines; the parser tells the two apart. oops=panic: after
@@ -30,6 +32,14 @@ DONE_MARK, START_MARK, ALIVE_MARK = GUEST_DONE, GUEST_START, GUEST_ALIVE
 # cases left run in a fresh one. mitigations=off cryptomgr.notests: faster TCG boots.
 BASE_CMDLINE = ("console=ttyS0 loglevel=5 panic=-1 oops=panic mitigations=off "
                 "cryptomgr.notests nokaslr tsc=reliable rdinit=/init")
+# arm64 (-M virt): the PL011 UART is ttyAMA0; no TSC.
+BASE_CMDLINE_ARM64 = ("console=ttyAMA0 loglevel=5 panic=-1 oops=panic mitigations=off "
+                      "cryptomgr.notests nokaslr rdinit=/init")
+
+
+def binary(arch: str = "x86_64") -> str:
+    """The QEMU system emulator of a guest architecture."""
+    return QEMU_ARM64 if arch == "arm64" else QEMU
 
 
 @dataclass
@@ -47,9 +57,9 @@ class Boot:
     command: list[str] = field(default_factory=list)
 
 
-def qemu_version() -> str:
+def qemu_version(arch: str = "x86_64") -> str:
     try:
-        out = subprocess.run([QEMU, "--version"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([binary(arch), "--version"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return "absent"
     m = re.search(r"version (\S+)", out)
@@ -57,9 +67,16 @@ def qemu_version() -> str:
 
 
 def command(image: Path, initrd: Path, append: str, accel: str = "tcg", machine: str = "pc",
-            memory: str = "512M", smp: int = 1) -> list[str]:
-    """The QEMU command line. `image` is a PVH vmlinux (fast) or a bzImage."""
+            memory: str = "512M", smp: int = 1, arch: str = "x86_64") -> list[str]:
+    """The QEMU command line. `image` is a PVH vmlinux (fast) or a bzImage; for arm64 an
+    Image (raw, gzip or EFI zboot: QEMU unpacks it) on -M virt."""
     cpu = "host" if accel == "kvm" else "max"
+    if arch == "arm64":
+        # -M virt's PL011 is the first serial port; no firmware (QEMU loads the Image itself).
+        return [QEMU_ARM64, "-M", "virt", "-accel", accel, "-cpu", cpu, "-m", memory,
+                "-smp", str(smp), "-nodefaults", "-display", "none", "-serial", "stdio",
+                "-monitor", "none", "-no-reboot",
+                "-kernel", str(image), "-initrd", str(initrd), "-append", append]
     return [QEMU, "-M", machine, "-accel", accel, "-cpu", cpu, "-m", memory, "-smp", str(smp),
             "-nodefaults", "-display", "none", "-serial", "stdio", "-monitor", "none",
             "-no-reboot",
@@ -69,8 +86,8 @@ def command(image: Path, initrd: Path, append: str, accel: str = "tcg", machine:
 
 
 def cmdline(cases: list[str] | None = None, timeout: int | None = None, probe: bool = False,
-            extra: str = "") -> str:
-    parts = [BASE_CMDLINE]
+            extra: str = "", arch: str = "x86_64") -> str:
+    parts = [BASE_CMDLINE_ARM64 if arch == "arm64" else BASE_CMDLINE]
     if probe:
         parts.append("ubc.probe=1")
     if cases:

@@ -14,8 +14,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.core import arch as arches
 from runner.core.errors import NotRun, UsageError
 from runner.core.paths import TOP
+from runner.kernel.arm64image import NotAnArm64Image, check_image as check_arm64_image
 from runner.kernel.bzimage import NotABzImage, check_bzimage, pvh_elf, pvh_vmlinux
 from runner.core.versions import vkey
 from runner.kernel import steps
@@ -26,9 +28,20 @@ from runner.kernel.steps import APT_TIMEOUT, StepError, extract, seconds
 PAPT = TOP / "scripts" / "papt"
 FLAVOUR = "cloud-amd64"
 # Package names that carry a vmlinuz: linux-image-<abi>-cloud-amd64 and, from 6.19 on (where
-# linux-image-<abi> became a metapackage), linux-binary-<abi>-cloud-amd64.
-NAME_RE = re.compile(r"^linux-(image|binary)-(\d+\.\d+[^ ]*)-" + re.escape(FLAVOUR) + r"$")
-SEARCH_RE = r"^linux-(image|binary)-[0-9].*-" + FLAVOUR + "$"
+# linux-image-<abi> became a metapackage), linux-binary-<abi>-cloud-amd64; the same with
+# cloud-arm64 for arm64 guests (read from papt --arch arm64's own lists).
+NAME_RE = re.compile(r"^linux-(image|binary)-(\d+\.\d+[^ ]*)-cloud-(amd64|arm64)$")
+
+
+def flavour(arch: str = arches.HOST) -> str:
+    return f"cloud-{arches.DEBIAN[arch]}"
+
+
+def search_re(arch: str = arches.HOST) -> str:
+    return r"^linux-(image|binary)-[0-9].*-" + flavour(arch) + "$"
+
+
+SEARCH_RE = search_re("x86_64")
 
 
 class KernelError(UsageError):
@@ -49,10 +62,12 @@ class Package:
     abi: str = ""      # 6.12.95+deb12 (6.1.0-50 on 6.1)
     upstream: str = ""  # 6.12.95
     series: str = ""   # 6.12
+    arch: str = ""     # x86_64 | arm64 (from the flavour in the name)
 
     def __post_init__(self):
         m = NAME_RE.match(self.name)
         self.abi = m.group(2) if m else ""
+        self.arch = "arm64" if m and m.group(3) == "arm64" else "x86_64"
         self.upstream = re.split(r"[-~+]", self.version.split(":", 1)[-1])[0]
         self.series = ".".join(self.upstream.split(".")[:2])
 
@@ -88,12 +103,14 @@ def usable(pkgs: list[Package]) -> list[Package]:
     return sorted(out, key=Package.sort_key)
 
 
-def papt(*args: str, timeout: int | None = None) -> str:
+def papt(*args: str, timeout: int | None = None, arch: str = "x86_64") -> str:
     """scripts/papt's output; its failure (the last line it printed) as a FetchError. papt
-    bounds each apt-get (UBC_APT_TIMEOUT) and its lock wait (900 s); this is the backstop."""
+    bounds each apt-get (UBC_APT_TIMEOUT) and its lock wait (900 s); this is the backstop.
+    arch: whose packages (papt --arch arm64 has lists of its own)."""
     try:
         timeout = timeout or 900 + 2 * seconds(APT_TIMEOUT) + 60
-        cp = steps.run([str(PAPT), *args], timeout)
+        where = [] if arch == "x86_64" else ["--arch", arches.DEBIAN[arch]]
+        cp = steps.run([str(PAPT), *where, *args], timeout)
     except StepError as e:
         raise FetchError(str(e)) from None
     if cp.timed_out:
@@ -104,14 +121,16 @@ def papt(*args: str, timeout: int | None = None) -> str:
     return cp.stdout
 
 
-def available(refresh: bool = False) -> list[Package]:
-    """Every cloud kernel package served, oldest first. Cached until the apt lists change."""
-    index = cache_dir() / "kernels" / "index.json"
-    stamp = cache_dir() / "apt" / "lists" / ".updated"
+def available(refresh: bool = False, arch: str = arches.HOST) -> list[Package]:
+    """Every cloud kernel package served for `arch`, oldest first. Cached until the apt
+    lists change."""
+    other = "" if arch == "x86_64" else f"-{arches.DEBIAN[arch]}"
+    index = cache_dir() / "kernels" / f"index{other}.json"
+    stamp = cache_dir() / f"apt{other}" / "lists" / ".updated"
     # papt refreshes the lists once a day; skip even asking it (3 s) while they are fresh.
     if not stamp.exists() or time.time() - stamp.stat().st_mtime > 86400:
         try:
-            papt("update")
+            papt("update", arch=arch)
         except FetchError:
             if not index.exists():
                 raise  # offline with nothing known: say so; otherwise use what we have
@@ -123,12 +142,14 @@ def available(refresh: bool = False) -> list[Package]:
                 return usable([Package(n, v, s) for n, v, s in data["packages"]])
         except (ValueError, KeyError):
             pass
-    names = [n for n in papt("search", SEARCH_RE).split() if NAME_RE.match(n)]
-    pkgs = parse_madison(papt("apt-cache", "madison", *names)) if names else []
+    names = [n for n in papt("search", search_re(arch), arch=arch).split() if NAME_RE.match(n)]
+    pkgs = parse_madison(papt("apt-cache", "madison", *names, arch=arch)) if names else []
     if not pkgs:
         # Never keep (or believe) an empty index: it would make every version "unknown".
-        raise FetchError(f"the package lists under {cache_dir() / 'apt'} name no {FLAVOUR} kernel "
-                         f"package (an incomplete apt update?); run scripts/papt update -f")
+        again = "scripts/papt" + ("" if arch == "x86_64" else f" --arch {arches.DEBIAN[arch]}")
+        raise FetchError(f"the package lists under {cache_dir() / ('apt' + other)} name no "
+                         f"{flavour(arch)} kernel package (an incomplete apt update?); run "
+                         f"{again} update -f")
     write_atomic(index, json.dumps({"key": key, "packages": [[p.name, p.version, p.suite]
                                                               for p in pkgs]}).encode())
     return usable(pkgs)
@@ -147,7 +168,8 @@ def match(spec: str, pkgs: list[Package]) -> Package:
     or 6.12.95-1~bpo12+1 (package version)."""
     hits = [p for p in pkgs if spec in (p.series, p.upstream, p.abi, p.version)]
     if not hits:
-        raise KernelError(f"no Debian {FLAVOUR} kernel package matches '{spec}' (see --list-kernels)")
+        what = flavour(pkgs[0].arch) if pkgs else FLAVOUR
+        raise KernelError(f"no Debian {what} kernel package matches '{spec}' (see --list-kernels)")
     return hits[-1]
 
 
@@ -162,6 +184,7 @@ class Kernel:
     package_version: str = ""
     sha256: str = ""
     extra: dict = field(default_factory=dict)
+    arch: str = arches.HOST          # the guest's architecture (x86_64, arm64)
 
     @property
     def label(self) -> str:
@@ -232,19 +255,23 @@ def fetch_debian(spec: str, pkg: Package) -> Kernel:
     return Kernel(spec, "debian", image=d / "vmlinuz", pvh=(d / "vmlinux") if m.get("pvh") else None,
                   config=(d / "config") if (d / "config").exists() else None,
                   package=m["package"], package_version=m["package_version"], sha256=m["sha256"],
-                  extra={"suite": m.get("suite", "")})
+                  extra={"suite": m.get("suite", "")}, arch=pkg.arch)
 
 
 def _download(pkg: Package, tmp: Path) -> dict:
     """Download pkg into tmp, keep its vmlinuz, config and PVH vmlinux there; their meta."""
-    deb = Path(papt("download", f"{pkg.name}={pkg.version}", str(tmp)).strip().splitlines()[-1])
+    deb = Path(papt("download", f"{pkg.name}={pkg.version}", str(tmp), arch=pkg.arch
+                    ).strip().splitlines()[-1])
     digest = sha256(deb)
     extract_boot(deb, tmp)
     try:
-        check_bzimage(tmp / "vmlinuz")
-    except NotABzImage as e:
+        if pkg.arch == "arm64":  # QEMU boots it as it is (runner/kernel/arm64image.py)
+            check_arm64_image(tmp / "vmlinuz")
+        else:
+            check_bzimage(tmp / "vmlinuz")
+    except (NotABzImage, NotAnArm64Image) as e:
         raise FetchError(f"{pkg.name} {pkg.version}: {e}") from None
-    has_pvh = pvh_vmlinux(tmp / "vmlinuz", tmp / "vmlinux")
+    has_pvh = pkg.arch != "arm64" and pvh_vmlinux(tmp / "vmlinuz", tmp / "vmlinux")
     deb.unlink()
     files = {n: sha256(tmp / n) for n in KEPT if (tmp / n).exists()}
     m = {"package": pkg.name, "package_version": pkg.version, "suite": pkg.suite,
@@ -289,8 +316,37 @@ def looks_like_path(spec: str) -> bool:
     return "/" in spec or spec.startswith(".") or os.path.exists(spec)
 
 
+def local_arm64(spec: str, p: Path) -> Kernel:
+    """An arm64 Image (a file, or a build tree's arch/arm64/boot/Image), booted as it is."""
+    img = p / "arch" / "arm64" / "boot" / "Image" if p.is_dir() else p
+    if p.is_dir() and not img.is_file():
+        raise KernelError(f"kernel build tree '{spec}' has no arch/arm64/boot/Image (build it first)")
+    if not img.is_file():
+        raise KernelError(f"no such arm64 Image or kernel tree: '{spec}'")
+    try:
+        check_arm64_image(img)
+    except NotAnArm64Image as e:
+        raise KernelError(str(e)) from None
+    config = p / ".config" if p.is_dir() else img.parent.parent.parent.parent / ".config"
+    return Kernel(spec, "bzimage", image=img.resolve(), config=config if config.is_file() else None,
+                  sha256=sha256(img), arch="arm64")
+
+
 def resolve(spec: str, pkgs: list[Package] | None = None) -> Kernel:
-    """One --kernel argument to a bootable Kernel (downloading it once if needed)."""
+    """One --kernel argument to a bootable Kernel (downloading it once if needed). A spec
+    of another architecture than the host's ends in @<arch> (runner/core/arch.py)."""
+    base, arch = arches.split(spec)
+    if arch != arches.HOST:
+        if base == "host":
+            raise KernelError(f"'{spec}': the host kernel is {arches.HOST}")
+        if looks_like_path(base):
+            k = local_arm64(base, Path(base))
+            k.id = spec
+            return k
+        if not re.match(r"^\d+\.\d+", base):
+            raise KernelError(f"unknown kernel '{spec}': give a Debian version (6.12, 7.3), an Image or a build tree")
+        k = fetch_debian(spec, match(base, pkgs if pkgs is not None else available(arch=arch)))
+        return k
     if spec == "host":
         return Kernel("host", "host")
     if looks_like_path(spec):
@@ -311,9 +367,11 @@ def resolve(spec: str, pkgs: list[Package] | None = None) -> Kernel:
     return fetch_debian(spec, pkg)
 
 
-def matrix_specs(pkgs: list[Package] | None = None) -> list[str]:
-    """--matrix: the newest package of every series Debian ships, then host."""
-    return list(series_newest(pkgs if pkgs is not None else available())) + ["host"]
+def matrix_specs(pkgs: list[Package] | None = None, arch: str = arches.HOST) -> list[str]:
+    """--matrix: the newest package of every series Debian ships for `arch`, then host (on
+    the host's architecture only)."""
+    series = series_newest(pkgs if pkgs is not None else available(arch=arch))
+    return [arches.spec_for(s, arch) for s in series] + (["host"] if arch == arches.HOST else [])
 
 
 def list_kernels(pkgs: list[Package] | None = None) -> str:

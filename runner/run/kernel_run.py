@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from runner.core import arch as arches
 from runner.core import env
 from runner.core.paths import RUN_CASES, TOP
 from runner.kernel import host
@@ -45,6 +46,13 @@ class Options:
     extra_append: str = ""
     extra_binaries: list[Path] = field(default_factory=list)  # test-only cases (crash tests)
     vng: bool = False             # boot in virtme-ng where it can (runner/vng.py)
+
+    def build_for(self, arch: str) -> Path:
+        """The build of `arch`'s cases: `build` on the host's architecture, else its sibling
+        <build>-<arch> (build-arm64/, what `make ARCH=arm64` makes)."""
+        if arch == arches.HOST:
+            return self.build
+        return self.build.with_name(f"{self.build.name}-{arch}")
 
     def allowance(self, accel: str) -> float:
         if self.boot_allowance:
@@ -220,6 +228,7 @@ class KernelRun:
         """say: progress lines. echo: every console line as it arrives (None when a boot
         starts), for live output."""
         self.spec, self.cases, self.opts, self.outdir = spec, list(cases), opts, outdir
+        self.arch = arches.of(spec)
         self.rootfs, self.say, self.echo = rootfs, say, echo
         self.kernel: kernels.Kernel | None = None
         self.accel = ""
@@ -254,11 +263,13 @@ class KernelRun:
         def boot(remaining: list[str], on_line):
             on_line = self._tee(on_line)
             idx = [order.index(c) + 1 for c in remaining]
-            append = qemu.cmdline(timeout=self.opts.case_timeout, extra=self.opts.extra_append)
+            append = qemu.cmdline(timeout=self.opts.case_timeout, extra=self.opts.extra_append,
+                                  arch=self.arch)
             if len(idx) < len(order):
                 append += f" ubc.only={ranges(idx)}"
             cmd = qemu.command(image, initrd, append, accel=self.accel, machine=self.opts.machine,
-                               memory=self.opts.memory or guest_memory(initrd), smp=self.opts.smp)
+                               memory=self.opts.memory or guest_memory(initrd), smp=self.opts.smp,
+                               arch=self.arch)
             allow = self.opts.allowance(self.accel)
             deadline = allow + len(remaining) * (self.opts.case_timeout + 5)
             silence = max(allow, self.opts.case_timeout + 30)
@@ -309,7 +320,11 @@ class KernelRun:
                     order = self.rootfs.order
                     wanted = [c for c in order if c in self.cases]
                     image = self.kernel.pvh or self.kernel.image
-                    if self.opts.accel == "auto":
+                    if self.arch != arches.HOST:
+                        # Another architecture's guest: QEMU translates it (TCG), KVM cannot.
+                        self.accel = "tcg"
+                        self.accel_why = f"{self.arch} guest on an {arches.HOST} host"
+                    elif self.opts.accel == "auto":
                         self.accel, self.accel_why = qemu.detect_accel(
                             image, initrd, self.opts.machine, cache_file=cache_dir() / "accel.json")
                     else:
@@ -317,7 +332,7 @@ class KernelRun:
                     self.say(f"[{self.spec}] booting {self.kernel.label} ({self.accel}: "
                              f"{self.accel_why}) with {len(wanted)} cases")
                     boot = self._qemu_boot(image, initrd, order, log)
-                    if self.opts.vng:
+                    if self.opts.vng and self.arch == arches.HOST:
                         boot = self._vng_boot(boot, log)
                 self.results, pairs = run_cases(wanted, boot, self.opts.max_boots, on_case)
                 self.parsed = [r for _, r in pairs]
@@ -390,6 +405,7 @@ class KernelRun:
             "package": k.package if k else "",
             "package_version": k.package_version if k else "",
             "sha256": k.sha256 if k else "",
+            "arch": self.arch,
             "release": self.release(),
             "proc_version": self.proc_version(),
             "accel": self.accel,
@@ -424,6 +440,10 @@ def tree_commit(spec: str) -> str | None:
     return out if cp.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", out) else None
 
 
-def qemu_missing() -> str | None:
+def qemu_missing(arch: str = "x86_64") -> str | None:
+    if arch == "arm64":
+        return None if shutil.which(qemu.QEMU_ARM64) else (
+            f"{qemu.QEMU_ARM64} not found: install qemu-system-arm (10.0 from bookworm-backports: "
+            f"scripts/setup --arm64)")
     return None if shutil.which(qemu.QEMU) else (
         f"{qemu.QEMU} not found: install qemu-system-x86 (10.0 from bookworm-backports)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from runner.core import arch as arches
 from runner.core.errors import NotRun
 from runner.core.paths import TOP
 from runner.core.status import Exit, Kind, Status
@@ -60,7 +61,8 @@ class Matrix:
         self.futures: dict[str, Future] = {}
         self.runs: dict[str, KernelRun] = {}
         self.verdicts: dict[str, dict[str, Verdict]] = {}
-        self.rootfs: Initramfs | None = None
+        self.rootfs: Initramfs | None = None   # the host architecture's
+        self.rootfses: dict[str, Initramfs] = {}  # by architecture (arm64: build-arm64/'s)
         self.lock = threading.Lock()
         self.exp = None if plan.raw else (exp or expected.load_expectations(plan.expected_dir))
         self.say = say
@@ -79,7 +81,11 @@ class Matrix:
             union = [c for c in self.all_cases if any(c in v for v in self.selected.values())]
             extra = [p for p in self.opts.extra_binaries if p.name in union]
             opts = Options(**{**self.opts.__dict__, "extra_binaries": extra})
-            self.rootfs = Initramfs(opts, [c for c in self.plan.cases if c in union])
+            for a in dict.fromkeys(arches.of(s) for s in self.plan.specs):
+                aopts = opts if a == arches.HOST else Options(**{
+                    **opts.__dict__, "build": opts.build_for(a), "extra_binaries": []})
+                self.rootfses[a] = Initramfs(aopts, [c for c in self.plan.cases if c in union], a)
+            self.rootfs = self.rootfses.get(arches.HOST)
             self.pool = ThreadPoolExecutor(max_workers=self.plan.jobs, thread_name_prefix="ubc-kernel")
             used = set()
             for spec in self.plan.specs:
@@ -90,7 +96,7 @@ class Matrix:
                     d += "_"
                 used.add(d)
                 self.runs[spec] = KernelRun(spec, self.selected[spec], opts, self.plan.results / d,
-                                            self.rootfs, say=self.say,
+                                            self.rootfses[arches.of(spec)], say=self.say,
                                             echo=self._echo(spec) if self.echo else None)
 
     def _echo(self, spec: str):
@@ -151,7 +157,8 @@ class Matrix:
             if case.status == Status.NOTRUN and kr.never_ran:
                 v = Verdict(Kind.NOT_RUN, f"{case.name} could not run: {case.reason}", decided_by="raw")
         else:
-            v = judge(kr.release(), kr.proc_version(), case, self.exp, never_ran=kr.never_ran)
+            v = judge(kr.release(), kr.proc_version(), case, self.exp, never_ran=kr.never_ran,
+                      arch=kr.arch)
         self.verdicts.setdefault(kr.spec, {})[case.name] = v
         return v
 
@@ -205,10 +212,9 @@ class Matrix:
                     self.judge(kr, c)
 
     def tree(self) -> summ.Summary:
-        busybox = [self.rootfs.busybox] if self.rootfs and self.rootfs.busybox else []
         run = {"started": self.plan.started.isoformat(), "qemu": qemu.qemu_version(),
                "host_kernel": platform.release(),
-               "versions": versions_lines(self.opts.build, busybox),
+               "versions": self.versions(),
                "mode": "raw" if self.plan.raw else "expected",
                "interrupted": self.exit_status == Exit.INTERRUPTED,
                "exit_status": int(self.exit_status), "outcome": Exit(self.exit_status).outcome,
@@ -216,6 +222,20 @@ class Matrix:
         kernels = [kr.result_tree(self.plan.results, self.verdicts.get(spec, {}))
                    for spec, kr in self.runs.items()]
         return summ.Summary(run, kernels)
+
+    def versions(self) -> list[str]:
+        """The banner: each architecture's build (another than the host's prefixed with its
+        name) and busybox, and its QEMU when not the host's."""
+        if not self.rootfses:
+            return versions_lines(self.opts.build)
+        out = []
+        for arch, r in self.rootfses.items():
+            lines = versions_lines(r.opts.build, [r.busybox] if r.busybox else [])
+            if arch != arches.HOST:
+                lines = [f"{arch}: {l}" for l in lines + [f"qemu {qemu.qemu_version(arch)} "
+                                                          f"({qemu.binary(arch)})"]]
+            out += lines
+        return out
 
     def write_outputs(self) -> None:
         """summary.json, junit.xml and the report, all from self.summary (never re-read)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from runner.core import arch as arches
 from runner.core import env
 from runner.core.errors import UsageError
 from runner.core.paths import TOP
@@ -34,7 +35,7 @@ positive_int = _argtype(env.positive_int)
 accel_choice = _argtype(env.accel)
 # Declared here and nowhere else (runner/core/tests/test_options.py checks it).
 SHARED = ("--accel", "--case-timeout", "--vng", "--build", "--no-build", "--results",
-          "--expected", "--kernel", "--matrix", "--kcidb", "--kcidb-origin", "--durations")
+          "--expected", "--kernel", "--matrix", "--kcidb", "--kcidb-origin", "--durations", "--arch")
 
 
 def add_cases(p, required: bool = False) -> None:
@@ -64,6 +65,32 @@ def add_kernels(p, jobs: bool = True) -> None:
     if jobs:
         g.add_argument("-j", "--jobs", type=positive_int, default=1, metavar="N",
                        help="boot N kernels in parallel")
+    add_arch(g)
+
+
+def arch_choice(text: str) -> str:
+    if text == "all":
+        return text
+    try:
+        return arches.canonical(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{e} (or all)") from None
+
+
+def add_arch(p, all_ok: bool = True, help: str | None = None) -> None:
+    """--arch: the guests' architecture (x86_64, arm64, all: both); default the host's. A
+    kernel of another architecture than the host's has the id <spec>@<arch> (7.3@arm64)."""
+    p.add_argument("--arch", type=arch_choice if all_ok else _argtype(arches.canonical),
+                   default=arches.HOST, metavar="x86_64|arm64" + ("|all" if all_ok else ""),
+                   help=help or (f"the guests' architecture (default the host's, {arches.HOST})"
+                                 + ("; all: every kernel on each" if all_ok else "")
+                                 + "; arm64 guests boot in qemu-system-aarch64 (TCG) with "
+                                 "build-arm64/'s cases"))
+
+
+def arch_list(a) -> list[str]:
+    """The architectures --arch asks for, the host's first."""
+    return list(arches.ARCHES) if getattr(a, "arch", arches.HOST) == "all" else [a.arch]
 
 
 def add_build(p) -> None:

@@ -13,9 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.core import arch as arches
 from runner.core.errors import NotRun, UsageError
 from runner.core.paths import TOP
-from runner.kernel import bzimage, qemu
+from runner.kernel import arm64image, bzimage, qemu
 from runner.judge import expected
 from runner.kernel import resolve as kernels
 from runner.kernel.cache import CacheError, cache_dir
@@ -44,20 +45,41 @@ class Packages:
     """The Debian package list, fetched once and only if a version must be looked up."""
 
     def __init__(self):
-        self._pkgs = None
+        self._pkgs: dict[str, list] = {}
 
-    def __call__(self):
-        if self._pkgs is None:
+    def __call__(self, arch: str = arches.HOST):
+        if arch not in self._pkgs:
             try:
-                self._pkgs = kernels.available()
+                self._pkgs[arch] = kernels.available(arch=arch)
             except (kernels.FetchError, CacheError) as e:
-                raise NotRun(f"cannot read the Debian package lists: {e}") from None
-        return self._pkgs
+                raise NotRun(f"cannot read the Debian package lists ({arch}): {e}") from None
+        return self._pkgs[arch]
 
 
 def check_kernel(spec: str, pkgs: Packages) -> None:
     """Everything kernels.resolve() would refuse, without downloading a kernel."""
     if spec == "host":
+        return
+    base, arch = arches.split(spec)
+    if arch != arches.HOST:
+        try:
+            if base == "host":
+                raise kernels.KernelError(f"'{spec}': the host kernel is {arches.HOST}")
+            if kernels.looks_like_path(base):
+                p = Path(base)
+                img = p / "arch" / "arm64" / "boot" / "Image" if p.is_dir() else p
+                if not img.is_file():
+                    raise kernels.KernelError(f"no arm64 Image at '{img}' (build it first)")
+                arm64image.check_image(img)
+                return
+            if not base[:1].isdigit():
+                raise kernels.KernelError(f"unknown kernel '{spec}': give a Debian version "
+                                          "(6.12, 7.3), an arm64 Image or a build tree")
+            kernels.match(base, pkgs(arch))
+        except OSError as e:
+            raise UsageError(f"cannot read '{spec}': {e.strerror}") from None
+        except (kernels.KernelError, arm64image.NotAnArm64Image) as e:
+            raise UsageError(str(e)) from None
         return
     try:
         if kernels.looks_like_path(spec):
@@ -104,7 +126,8 @@ class Checked:
 def check_run(a) -> Checked:
     """The kernels to run and expected/ loaded, after every check that needs no download of a
     kernel: bad input is a UsageError here, before any build or boot."""
-    specs = list(dict.fromkeys(a.kernel))
+    wanted = arch_list(a)
+    specs = list(dict.fromkeys(with_arch(a.kernel, wanted)))
     if a.gate:
         if not a.baseline or not a.candidate:
             raise UsageError("--gate needs --baseline K1 and --candidate K2")
@@ -114,11 +137,11 @@ def check_run(a) -> Checked:
     if a.keyword:
         check_keyword(a.keyword)
     exp = None if a.raw else expected.load_expectations(a.expected)
-    specs = kernel_specs(specs, a.matrix)
+    specs = kernel_specs(specs, a.matrix, wanted, getattr(a, "arch", arches.HOST))
     if (a.save_baseline or a.against) and len(specs) != 1:
         raise UsageError("--save-baseline and --against take exactly one --kernel")
-    if any(s != "host" for s in specs):
-        missing = qemu_missing()
+    for arch in dict.fromkeys(arches.of(s) for s in specs if s != "host"):
+        missing = qemu_missing(arch)
         if missing:
             raise NotRun(missing)
     if a.save_baseline:
@@ -133,20 +156,54 @@ def check_run(a) -> Checked:
     return Checked(specs, exp)
 
 
-def kernel_specs(specs: list[str], matrix: bool) -> list[str]:
-    """The kernels asked for (--kernel, repeatable, then --matrix's), each checked without
-    a download; host when none is named."""
+def kernel_specs(specs: list[str], matrix: bool, wanted: list[str] | None = None,
+                 arch_arg: str | None = None) -> list[str]:
+    """The kernels asked for (--kernel, repeatable, then --matrix's on each architecture
+    wanted), each checked without a download; host when none is named (and the host's
+    architecture is wanted)."""
+    wanted = wanted or [arches.HOST]
     specs = list(dict.fromkeys(specs))
     if matrix or any(s != "host" for s in specs):
         # Before the package lists are fetched into it: an unwritable cache is the user's.
         writable_dir(cache_dir(), "the cache folder (UBC_CACHE)")
     pkgs = Packages()
     if matrix:
-        specs += [s for s in kernels.matrix_specs(pkgs()) if s not in specs]
+        for arch in wanted:
+            specs += [s for s in kernels.matrix_specs(pkgs(arch), arch) if s not in specs]
+    if not specs and arches.HOST not in wanted:
+        raise UsageError(f"--arch {arch_arg}: name kernels (--kernel 7.3, --matrix); the host "
+                         f"kernel is {arches.HOST}")
     specs = specs or ["host"]
     for s in specs:
         check_kernel(s, pkgs)
     return specs
+
+
+def arch_list(a) -> list[str]:
+    from runner.run.options import arch_list as of_args
+    return of_args(a)
+
+
+def with_arch(specs: list[str], wanted: list[str]) -> list[str]:
+    """Each --kernel on each architecture asked for: 7.3 with --arch arm64 is 7.3@arm64; a
+    spec that names its architecture (7.3@arm64) stays as it is; host only on the host's."""
+    out = []
+    for s in specs:
+        if arches.split(s)[0] != s or "@" in s and s.rpartition("@")[2] in arches.ALIASES:
+            out.append(arches.spec_for(*arches.split(s)))
+            continue
+        for arch in wanted:
+            if s == "host" and arch != arches.HOST:
+                if len(wanted) == 1:
+                    raise UsageError(f"--kernel host --arch {arch}: the host kernel is {arches.HOST}")
+                continue
+            out.append(arches.spec_for(s, arch))
+    return out
+
+
+def archs_of(specs: list[str]) -> list[str]:
+    """The architectures a run's kernels need builds of."""
+    return list(dict.fromkeys(arches.of(s) for s in specs)) or [arches.HOST]
 
 
 def check_keyword(expr: str) -> None:
@@ -217,12 +274,21 @@ def results_dir(arg: str | None) -> ResultsDir:
     return ResultsDir(path, f)
 
 
-def build(a, cases: list[str]) -> None:
+def build(a, cases: list[str], archs: list[str] = (arches.HOST,)) -> None:
+    """make the cases for each architecture the run's kernels need (arm64: make ARCH=arm64
+    into <build>-arm64)."""
+    from runner.run.kernel_run import Options
+    for arch in archs:
+        out = Options(build=Path(a.build)).build_for(arch)
+        _make(a, cases, out, [] if arch == arches.HOST else [f"ARCH={arch}"])
+
+
+def _make(a, cases: list[str], out: Path, extra: list[str]) -> None:
     if a.no_build:
         return
     # Its own session, so an interrupt (Ctrl-C, SIGTERM: KeyboardInterrupt here) kills the
     # whole make and its compilers instead of leaving them building.
-    proc = subprocess.Popen(["make", "-s", "-C", str(TOP), f"BUILD={a.build}", "all"],
+    proc = subprocess.Popen(["make", "-s", "-C", str(TOP), f"BUILD={out}", *extra, "all"],
                             stdout=sys.stderr, stderr=sys.stderr, stdin=subprocess.DEVNULL,
                             start_new_session=True, preexec_fn=qemu.die_with_parent)
     with qemu.tracked(proc):
@@ -234,6 +300,6 @@ def build(a, cases: list[str]) -> None:
             raise
     if rc != 0:
         raise NotRun(f"the build failed (make exit {rc}, see above)")
-    missing = [c for c in cases if not (Path(a.build) / "bin" / c).is_file()]
+    missing = [c for c in cases if not (out / "bin" / c).is_file()]
     if missing:
         raise NotRun(f"the build made no binary for {', '.join(missing)}")

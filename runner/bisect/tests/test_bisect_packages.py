@@ -105,7 +105,7 @@ def parse(argv):
 
 
 def test_usage(pkgs, monkeypatch):
-    monkeypatch.setattr(bp, "Packages", lambda: (lambda: pkgs))
+    monkeypatch.setattr(bp, "Packages", lambda: (lambda arch="x86_64": pkgs))
     with pytest.raises(UsageError, match="must be older"):
         bp.main(parse(["--good", "7.1", "--bad", "6.12", "provide_nr_bounds"]))
     with pytest.raises(UsageError, match="no Debian"):

@@ -267,3 +267,24 @@ def test_verdict_rules():
     assert j({CASE: _case("fail")}, [CASE], 5, host_fault="QEMU killed").kind == bv.BAD
     assert bv.StepVerdict(bv.SKIP, "").flipped().kind == bv.SKIP
     assert {bv.EXIT[k] for k in bv.EXIT} == {0, 1, 125, 128, 130}
+
+
+def test_an_arm64_step_builds_the_image_with_the_cross_compiler(tmp_path, monkeypatch):
+    """--arch arm64: every make gets ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-, the target
+    is Image, the arm64 lines join the fragment (issue 24)."""
+    from runner.bisect import kbuild
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    image = tmp_path / "Image"
+    image.write_bytes(b"MZ@\xfa" + b"\0" * 0x34 + b"ARM\x64" + b"\0" * 8)
+    log = tmp_path / "makes"
+    monkeypatch.setenv("PATH", f"{FAKE / 'bin'}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_BZIMAGE", str(image))
+    monkeypatch.setenv("FAKE_MAKE_LOG", str(log))
+    monkeypatch.setattr(kbuild.shutil, "which", lambda tool: "/usr/bin/" + tool)
+    b = kbuild.build(tree, tmp_path / "out", "tinyconfig", tmp_path / "build.log", 2, "arm64")
+    assert b.ok and b.image == tmp_path / "out" / "arch" / "arm64" / "boot" / "Image", b.why
+    makes = [l for l in (tmp_path / "build.log").read_text().splitlines() if "ubc-kbuild: make" in l]
+    assert makes and all("ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-" in l for l in makes), makes
+    assert makes[-1].endswith(" Image")
+    assert "CONFIG_SERIAL_AMBA_PL011_CONSOLE=y" in (tmp_path / "out" / ".ubc-fragment").read_text()

@@ -46,7 +46,7 @@ def rootfs(tmp_path, monkeypatch):
     (build / "versions.txt").write_text("liburing fake\n")
     bb = tmp_path / "busybox"
     bb.write_bytes(b"\x7fELF busybox" * 1000)
-    monkeypatch.setattr(initramfs, "busybox", lambda: (bb, "busybox fake"))
+    monkeypatch.setattr(initramfs, "busybox", lambda arch="x86_64": (bb, "busybox fake"))
     opts = SimpleNamespace(build=build, extra_binaries=[])
     return lambda: initramfs.Initramfs(opts, ["case_a", "case_b"]).get()
 

@@ -243,7 +243,7 @@ def test_initramfs_name_follows_the_multi_call_binary(tmp_path, monkeypatch):
     monkeypatch.setenv("UBC_CACHE", str(tmp_path / "cache"))
     bb = tmp_path / "busybox"
     bb.write_bytes(b"BUSYBOX")
-    monkeypatch.setattr(initramfs, "busybox", lambda: (bb, "busybox test"))
+    monkeypatch.setattr(initramfs, "busybox", lambda arch="x86_64": (bb, "busybox test"))
     b = multi_build(tmp_path)
     shutil.copy(TOP / "runner" / "guest" / "run-cases.sh", b / "bin" / "run-cases.sh")
 
