@@ -11,7 +11,9 @@
  * When it wins, the kernel must drop the legacy buffer instead of putting it on the list
  * head that is now the ring's (c2c185be5c85 "io_uring/kbuf: check if target buffer list is
  * still legacy on recycle", Fixes c7fb19428d67; 8802766324e1 "io_uring/kbuf: reallocate buf
- * lists on upgrade" is the same window seen from the register side). Checked every round:
+ * lists on upgrade" is the same window seen from the register side). Each round runs NSLOT
+ * such recvs at once, one group and socket each, so that io-wq opens NSLOT windows; the
+ * register thread tries every group still legacy in turn. Checked for every recv:
  * the recv completes with all the bytes sent, in the legacy buffer when the register lost
  * and in the ring's buffer when it won (the ring serves the retry), the other buffer is
  * untouched, and the ring's memory is exactly what the application wrote (the kernel never
@@ -27,22 +29,28 @@
 #include "ubc_bufring.h"
 #include "ubc_stress.h"
 
-#define BGID		211
+#define NSLOT		2
+#define BGID0		211		/* slot k uses group BGID0 + k */
 #define LEGACY_BID	7
 #define RING_BID	9
 #define ENTRIES		4
 #define LEN		64
-#define WINDOW_NS	1500000LL	/* how long the register side races one recv */
+#define WINDOW_NS	2000000LL	/* how long the register side races one round */
+
+struct slot {
+	struct io_uring_buf_ring *br;	/* the ring's memory (ours: registered by address) */
+	unsigned char *legacy, *ringbuf;
+	unsigned char snap[ENTRIES * sizeof(struct io_uring_buf)];
+	int sv[2];
+	atomic_uint won;		/* last round whose register on this group succeeded */
+};
 
 FIXTURE(upgrade) {
 	struct ubc_stress st;
 	struct io_uring ring;
-	struct io_uring_buf_ring *br;	/* the ring's memory (ours: registered by address) */
-	unsigned char *legacy, *ringbuf;
-	int sv[2];
+	struct slot slot[NSLOT];
 	atomic_uint armed;		/* round the register side may race, 0: none */
 	atomic_uint racing;		/* round the register side is inside, 0: none */
-	atomic_uint won;		/* last round whose register succeeded */
 	unsigned long attempts;
 };
 
@@ -51,30 +59,40 @@ FIXTURE_SETUP(upgrade)
 	char why[256];
 	int ret;
 
+	for (int k = 0; k < NSLOT; k++)
+		self->slot[k].sv[0] = self->slot[k].sv[1] = -1;
 	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
 	UBC_REQUIRE(UBC_F_BUF_RING);
 	ret = ubc_stress_init(&self->st, why, sizeof(why));
 	ASSERT_LE(0, ret) TH_LOG("%s", why);
 	if (ret == 0)
 		SKIP(return, "%s", why);
-	UBC_RING_INIT(&self->ring, 8, 0);
-	UBC_BUF(self->br, 4096);
-	UBC_BUF(self->legacy, LEN);
-	UBC_BUF(self->ringbuf, LEN);
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
+	UBC_RING_INIT(&self->ring, 4 * NSLOT, 0);
+	for (int k = 0; k < NSLOT; k++) {
+		struct slot *sl = &self->slot[k];
+
+		UBC_BUF(sl->br, 4096);
+		UBC_BUF(sl->legacy, LEN);
+		UBC_BUF(sl->ringbuf, LEN);
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sl->sv));
+	}
 }
 
 FIXTURE_TEARDOWN(upgrade)
 {
-	close(self->sv[0]);
-	close(self->sv[1]);
 	io_uring_queue_exit(&self->ring);
-	ubc_buf_free(self->br, 4096);
-	ubc_buf_free(self->legacy, LEN);
-	ubc_buf_free(self->ringbuf, LEN);
+	for (int k = 0; k < NSLOT; k++) {
+		struct slot *sl = &self->slot[k];
+
+		close(sl->sv[0]);
+		close(sl->sv[1]);
+		ubc_buf_free(sl->br, 4096);
+		ubc_buf_free(sl->legacy, LEN);
+		ubc_buf_free(sl->ringbuf, LEN);
+	}
 }
 
-/* The register side: while a round is armed, register a ring on the group until it works. */
+/* The register side: while a round is armed, register a ring on each group until it works. */
 static void *registrar(void *arg)
 {
 	FIXTURE_DATA(upgrade) *self = arg;
@@ -93,24 +111,76 @@ static void *registrar(void *arg)
 		/* Said before armed is read again: the round waits for it (see one_round). */
 		atomic_store(&self->racing, r);
 		while (atomic_load(&self->armed) == r) {
-			int ret = ubc_br_register_raw(&self->ring, (uintptr_t)self->br, ENTRIES,
-						      BGID, 0, 0);
+			for (int k = 0; k < NSLOT; k++) {
+				struct slot *sl = &self->slot[k];
+				int ret;
 
-			self->attempts++;
-			if (ret == 0) {
-				atomic_store(&self->won, r);
-				break;
-			}
-			if (ret != -EEXIST) {
-				ubc_stress_fail(&self->st, "round %u: registering a ring on a group "
-						"with its buffer in flight: %d (%s), not 0 or -EEXIST",
-						r, ret, strerror(-ret));
-				break;
+				if (atomic_load(&sl->won) == r)
+					continue;
+				ret = ubc_br_register_raw(&self->ring, (uintptr_t)sl->br, ENTRIES,
+							  BGID0 + k, 0, 0);
+				self->attempts++;
+				if (ret == 0) {
+					atomic_store(&sl->won, r);
+				} else if (ret != -EEXIST) {
+					ubc_stress_fail(&self->st, "round %u: registering a ring on group "
+							"%d with its buffer in flight: %d (%s), not 0 "
+							"or -EEXIST", r, BGID0 + k, ret, strerror(-ret));
+					atomic_store(&self->racing, 0);
+					return NULL;
+				}
 			}
 		}
 		atomic_store(&self->racing, 0);
 	}
 	return NULL;
+}
+
+/* Slot k's recv completed: check it; 0, or a failure recorded in self->st. */
+static int check_slot(FIXTURE_DATA(upgrade) *self, unsigned int r, int k, unsigned int n,
+		      int res, unsigned int flags, unsigned long *hits)
+{
+	struct ubc_stress *st = &self->st;
+	struct slot *sl = &self->slot[k];
+	int won = atomic_load(&sl->won) == r, ret;
+	unsigned int want_bid = won ? RING_BID : LEGACY_BID;
+	unsigned char *got = won ? sl->ringbuf : sl->legacy;
+	unsigned char *other = won ? sl->legacy : sl->ringbuf;
+
+	if (res != (int)n || flags != UBC_BUF_FLAGS(want_bid)) {
+		ubc_stress_fail(st, "round %u, group %d: recv res %d flags 0x%x, want res %u flags "
+				"0x%x (buffer %u: the ring %s registered while the legacy buffer "
+				"was in flight)", r, BGID0 + k, res, flags, n, UBC_BUF_FLAGS(want_bid),
+				want_bid, won ? "was" : "was not");
+		return -1;
+	}
+	if (ubc_mismatch(got, n, r + k, 0) >= 0 || ubc_first_not(got + n, LEN - n, 0) >= 0 ||
+	    ubc_first_not(other, LEN, 0) >= 0) {
+		ubc_stress_fail(st, "round %u, group %d: the %u bytes are not (only) in buffer %u: "
+				"first mismatch %ld, bytes after them %ld, other buffer %ld", r,
+				BGID0 + k, n, want_bid, ubc_mismatch(got, n, r + k, 0),
+				ubc_first_not(got + n, LEN - n, 0), ubc_first_not(other, LEN, 0));
+		return -1;
+	}
+	if (memcmp(sl->snap, sl->br, sizeof(sl->snap))) {
+		const struct io_uring_buf *e = &sl->br->bufs[0];
+
+		ubc_stress_fail(st, "round %u, group %d: the kernel wrote the ring's memory: entry 0 "
+				"addr 0x%llx len %u bid %u, tail %u (was addr %p len %u bid %u tail "
+				"1)", r, BGID0 + k, (unsigned long long)e->addr, e->len, e->bid,
+				sl->br->tail, (void *)sl->ringbuf, LEN, RING_BID);
+		return -1;
+	}
+	if (won) {
+		(*hits)++;
+		ret = ubc_br_unregister_raw(&self->ring, BGID0 + k);
+		if (ret) {
+			ubc_stress_fail(st, "round %u: unregistering group %d's ring: %d", r,
+					BGID0 + k, ret);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* One round; 0, or a failure recorded in self->st. */
@@ -119,96 +189,97 @@ static int one_round(FIXTURE_DATA(upgrade) *self, unsigned int r, unsigned int *
 {
 	struct ubc_stress *st = &self->st;
 	struct timespec pause = { 0, WINDOW_NS };
-	unsigned char snap[ENTRIES * sizeof(struct io_uring_buf)];
-	unsigned char data[LEN];
-	struct io_uring_sqe *sqe;
-	unsigned int flags, want_bid, n;
-	unsigned char *got, *other;
-	int res, ret, won;
+	unsigned int n[NSLOT];
+	int res, ret;
 
-	ret = ubc_provide(&self->ring, self->legacy, LEN, 1, BGID, LEGACY_BID, &res);
-	if (ret || res) {
-		ubc_stress_fail(st, "round %u: providing the legacy buffer: %d, res %d", r, ret, res);
+	for (int k = 0; k < NSLOT; k++) {
+		struct slot *sl = &self->slot[k];
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+
+		io_uring_prep_provide_buffers(sqe, sl->legacy, LEN, 1, BGID0 + k, LEGACY_BID);
+		sqe->user_data = 1000 + k;
+		memset(sl->br, 0, 4096);
+		io_uring_buf_ring_add(sl->br, sl->ringbuf, LEN, RING_BID, ENTRIES - 1, 0);
+		io_uring_buf_ring_advance(sl->br, 1);
+		memcpy(sl->snap, sl->br, sizeof(sl->snap));
+		memset(sl->legacy, 0, LEN);
+		memset(sl->ringbuf, 0, LEN);
+	}
+	ret = io_uring_submit_and_wait(&self->ring, NSLOT);
+	if (ret != NSLOT) {
+		ubc_stress_fail(st, "round %u: submitting the provides: %d", r, ret);
 		return -1;
 	}
-	memset(self->br, 0, 4096);
-	io_uring_buf_ring_add(self->br, self->ringbuf, LEN, RING_BID, ENTRIES - 1, 0);
-	io_uring_buf_ring_advance(self->br, 1);
-	memcpy(snap, self->br, sizeof(snap));
-	memset(self->legacy, 0, LEN);
-	memset(self->ringbuf, 0, LEN);
+	for (int k = 0; k < NSLOT; k++) {
+		unsigned long long ud;
 
-	sqe = io_uring_get_sqe(&self->ring);
-	io_uring_prep_recv(sqe, self->sv[0], NULL, 0, 0);
-	sqe->flags |= IOSQE_ASYNC | IOSQE_BUFFER_SELECT;
-	sqe->buf_group = BGID;
-	sqe->user_data = r;
-	ret = io_uring_submit(&self->ring);
-	if (ret != 1) {
-		ubc_stress_fail(st, "round %u: submitting the recv: %d", r, ret);
-		return -1;
+		ret = ubc_wait_cqe_ms(&self->ring, 5000, &res, NULL, &ud);
+		if (ret || res) {
+			ubc_stress_fail(st, "round %u: providing a legacy buffer: %d, res %d (ud %llu)",
+					r, ret, res, ud);
+			return -1;
+		}
 	}
+	for (int k = 0; k < NSLOT; k++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+
+		io_uring_prep_recv(sqe, self->slot[k].sv[0], NULL, 0, 0);
+		sqe->flags |= IOSQE_ASYNC | IOSQE_BUFFER_SELECT;
+		sqe->buf_group = BGID0 + k;
+		sqe->user_data = k;
+	}
+	/*
+	 * Armed before the submission: the register thread then waits on the ring lock that the
+	 * submission holds, next to the io-wq workers that wait for it to select, and whoever
+	 * comes after a worker's select is in its window.
+	 */
 	atomic_store(&self->armed, r);
+	ret = io_uring_submit(&self->ring);
+	if (ret != NSLOT) {
+		atomic_store(&self->armed, 0);
+		while (atomic_load(&self->racing) == r)
+			sched_yield();
+		ubc_stress_fail(st, "round %u: submitting the recvs: %d", r, ret);
+		return -1;
+	}
 	nanosleep(&pause, NULL);
 	/*
 	 * Disarm, then wait for a register call of this round that may be under way. A register
 	 * thread not racing this round now would see armed 0 before calling (both atomics are
-	 * sequentially consistent), so it cannot win the round after this.
+	 * sequentially consistent), so it cannot win a group of the round after this.
 	 */
 	atomic_store(&self->armed, 0);
 	while (atomic_load(&self->racing) == r)
 		sched_yield();
-	if (atomic_load(&st->stop) && atomic_load(&st->failed))
+	if (atomic_load(&st->failed))
 		return -1;
-	won = atomic_load(&self->won) == r;
 
-	n = 1 + ubc_stress_rand(rng) % LEN;
-	ubc_fill(data, n, r, 0);
-	if (write(self->sv[1], data, n) != (ssize_t)n) {
-		ubc_stress_fail(st, "round %u: write: %s", r, strerror(errno));
-		return -1;
-	}
-	ret = ubc_wait_cqe_ms(&self->ring, 5000, &res, &flags, NULL);
-	if (ret) {
-		ubc_stress_fail(st, "round %u: the recv did not complete in 5 s (%d) after %u bytes "
-				"were sent (ring registered in its window: %s)", r, ret, n,
-				won ? "yes" : "no");
-		return -1;
-	}
-	want_bid = won ? RING_BID : LEGACY_BID;
-	got = won ? self->ringbuf : self->legacy;
-	other = won ? self->legacy : self->ringbuf;
-	if (res != (int)n || flags != UBC_BUF_FLAGS(want_bid)) {
-		ubc_stress_fail(st, "round %u: recv res %d flags 0x%x, want res %u flags 0x%x (buffer "
-				"%u: the ring %s registered while the legacy buffer was in flight)",
-				r, res, flags, n, UBC_BUF_FLAGS(want_bid), want_bid,
-				won ? "was" : "was not");
-		return -1;
-	}
-	if (ubc_mismatch(got, n, r, 0) >= 0 || ubc_first_not(got + n, LEN - n, 0) >= 0 ||
-	    ubc_first_not(other, LEN, 0) >= 0) {
-		ubc_stress_fail(st, "round %u: the %u bytes are not (only) in buffer %u: first "
-				"mismatch %ld, bytes after them %ld, other buffer %ld", r, n, want_bid,
-				ubc_mismatch(got, n, r, 0), ubc_first_not(got + n, LEN - n, 0),
-				ubc_first_not(other, LEN, 0));
-		return -1;
-	}
-	if (memcmp(snap, self->br, sizeof(snap))) {
-		const struct io_uring_buf *e = &self->br->bufs[0];
+	for (int k = 0; k < NSLOT; k++) {
+		unsigned char data[LEN];
 
-		ubc_stress_fail(st, "round %u: the kernel wrote the ring's memory: entry 0 addr "
-				"0x%llx len %u bid %u, tail %u (was addr %p len %u bid %u tail 1)",
-				r, (unsigned long long)e->addr, e->len, e->bid, self->br->tail,
-				(void *)self->ringbuf, LEN, RING_BID);
-		return -1;
-	}
-	if (won) {
-		(*hits)++;
-		ret = ubc_br_unregister_raw(&self->ring, BGID);
-		if (ret) {
-			ubc_stress_fail(st, "round %u: unregistering the ring: %d", r, ret);
+		n[k] = 1 + ubc_stress_rand(rng) % LEN;
+		ubc_fill(data, n[k], r + k, 0);
+		if (write(self->slot[k].sv[1], data, n[k]) != (ssize_t)n[k]) {
+			ubc_stress_fail(st, "round %u: write: %s", r, strerror(errno));
 			return -1;
 		}
+	}
+	for (int i = 0; i < NSLOT; i++) {
+		unsigned long long k;
+		unsigned int flags;
+
+		ret = ubc_wait_cqe_ms(&self->ring, 5000, &res, &flags, &k);
+		if (ret) {
+			ubc_stress_fail(st, "round %u: %d of %d recvs did not complete in 5 s (%d) after "
+					"their bytes were sent", r, NSLOT - i, NSLOT, ret);
+			return -1;
+		}
+		if (k >= NSLOT) {
+			ubc_stress_fail(st, "round %u: a CQE with user_data %llu res %d", r, k, res);
+			return -1;
+		}
+		if (check_slot(self, r, (int)k, n[k], res, flags, hits))
+			return -1;
 	}
 	return 0;
 }
@@ -235,9 +306,9 @@ TEST_F_TIMEOUT(upgrade, ring_over_recycled_legacy_buffer, UBC_STRESS_TIMEOUT)
 	ubc_stress_stop(st);
 	atomic_store(&self->armed, 0);
 	pthread_join(t, NULL);
-	ksft_print_msg("%s: %u rounds in %ld ms, ring registered in the recycle window %lu "
-		       "times, %lu register attempts\n", __func__, r - 1, st->ms, hits,
-		       self->attempts);
+	ksft_print_msg("%s: %u rounds of %d recvs in %ld ms, a ring registered in the recycle "
+		       "window %lu times, %lu register attempts\n", __func__, r - 1, NSLOT, st->ms,
+		       hits, self->attempts);
 	ASSERT_EQ(0, atomic_load(&st->failed)) TH_LOG("%s", st->why);
 }
 

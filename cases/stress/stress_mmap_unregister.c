@@ -94,17 +94,22 @@ static void *mapper(void *arg)
 				return NULL;
 			}
 			self->refused++;
+			/* No ring now: let the other CPU's mmap and munmap have the mm's lock. */
+			sched_yield();
 			continue;
 		}
 		self->maps++;
+		/*
+		 * The ring mapped is of the round under way when gen is read, or an older one: once
+		 * gen moves on it has been unregistered. Write until then, and once more after.
+		 */
 		g0 = atomic_load(&self->gen);
-		/* Write until the ring this mapping showed has certainly been unregistered. */
-		do {
+		for (int stale = 0; !stale && !atomic_load(&st->stop);) {
+			stale = atomic_load(&self->gen) != g0;
 			for (int i = 1; i < ENTRIES; i++)
 				__atomic_store_n(&br->bufs[i].addr, MARK | i, __ATOMIC_RELAXED);
-			if (atomic_load(&self->gen) != g0)
-				self->stale_writes++;
-		} while (atomic_load(&self->gen) - g0 < 2 && !atomic_load(&st->stop));
+			self->stale_writes += stale;
+		}
 		munmap(br, PAGE);
 	}
 	return NULL;
@@ -153,6 +158,8 @@ static int one_round(FIXTURE_DATA(mmap_race) *self, unsigned int r, struct ubc_b
 		ubc_br_free(&self->ring, &b);
 		return -1;
 	}
+	/* Live a little longer, so that the other thread's mmap often meets the unregister. */
+	ubc_stress_spin((r * 2654435761u) % 50000);
 	ret = ubc_br_free(&self->ring, &b);
 	if (ret) {
 		ubc_stress_fail(st, "round %u: unregistering the ring: %d", r, ret);

@@ -167,6 +167,14 @@ static void *registrar(void *arg)
 		ubc_stress_fail(st, "pinning the register thread: %s", strerror(errno));
 		return NULL;
 	}
+	/*
+	 * A whole-table unregister (and 6.12's unregister before a clone) waits for every node
+	 * in use to be released, with the table hidden meanwhile (6.1: nr_user_bufs 0 during
+	 * io_rsrc_ref_quiesce(), tens of ms under TCG): each may start only after three times
+	 * its last duration, so that reads meet a table most of the time.
+	 */
+	long long next_unreg = 0, next_clone = 0, t0;
+
 	while (ubc_stress_running(st)) {
 		unsigned int op = ubc_stress_rand(&rng) % 32;
 
@@ -174,6 +182,11 @@ static void *registrar(void *arg)
 			sched_yield();
 			continue;
 		}
+		if (op == 0 && ubc_now_ns() < next_unreg)
+			op = 31;
+		if (op > 0 && op < 8 && !self->replace && ubc_now_ns() < next_clone)
+			op = 31;
+		t0 = ubc_now_ns();
 		if (op == 0) {
 			for (int s = 0; s < NSLOT; s++)
 				drop_tag(self, self->slot_tag[s], TAG_UNREGISTERED);
@@ -191,6 +204,7 @@ static void *registrar(void *arg)
 				break;
 			}
 			self->unregisters++;
+			next_unreg = ubc_now_ns() + 3 * (ubc_now_ns() - t0);
 		} else if (self->has_b && op < 8) {
 			if (self->replace) {
 				ret = io_uring_clone_buffers_offset(&self->b, &self->a, 0, 0, NSLOT,
@@ -211,6 +225,7 @@ static void *registrar(void *arg)
 			}
 			atomic_store(&self->b_ready, 1);
 			self->clones++;
+			next_clone = ubc_now_ns() + 3 * (ubc_now_ns() - t0);
 		} else {
 			int s = ubc_stress_rand(&rng) % NSLOT;
 			unsigned int pick = ubc_stress_rand(&rng) % 5;
