@@ -27,6 +27,17 @@ def accel(text: str) -> str:
     return text
 
 
+def stress_seconds(text: str) -> float:
+    """Seconds of each stress loop (harness/ubc_stress.c reads the same bounds)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError(f"not a number of seconds: {text!r}") from None
+    if not 0.01 <= v <= 600:
+        raise ValueError(f"must be between 0.01 and 600 seconds, not {text}")
+    return v
+
+
 @dataclass(frozen=True)
 class Var:
     name: str
@@ -40,6 +51,8 @@ VARS = {v.name: v for v in (
     Var("XDG_CACHE_HOME", str, "where the default cache goes when UBC_CACHE is unset"),
     Var("UBC_CASE_TIMEOUT", positive_int, "seconds per case binary, as --case-timeout"),
     Var("UBC_ACCEL", accel, "auto, tcg or kvm, as --accel"),
+    Var("UBC_STRESS_SECONDS", stress_seconds, "seconds of each stress loop, as --stress-seconds "
+        "(the cases read it too; default 2)"),
     Var("BUILD", str, "the build folder (default build/), as make's BUILD"),
     Var("UBC_QEMU", str, "the QEMU binary (default qemu-system-x86_64)"),
     Var("UBC_VNG", str, "the vng binary (default: vng on PATH)"),
