@@ -59,6 +59,8 @@ VARS = {v.name: v for v in (
     Var("UBC_BUSYBOX_VERSION", str, "busybox-static version for the initramfs (default: deps.conf)"),
     Var("UBC_KBUILD_DIR", str, "where bisect-step builds kernels (default <cache>/kbuild)"),
     Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
+    Var("UBC_E2E_STRESS", str, "the runner's tests: a kernel to boot --stress with a crash from the "
+        "second vCPU (test_e2e_stress.py; default none: skipped)"),
 )}
 
 
