@@ -13,12 +13,16 @@
  * still legacy on recycle", Fixes c7fb19428d67; 8802766324e1 "io_uring/kbuf: reallocate buf
  * lists on upgrade" is the same window seen from the register side). Each round runs NSLOT
  * such recvs at once, one group and socket each, so that io-wq opens NSLOT windows; the
- * register thread tries every group still legacy in turn. Checked for every recv:
- * the recv completes with all the bytes sent, in the legacy buffer when the register lost
- * and in the ring's buffer when it won (the ring serves the retry), the other buffer is
- * untouched, and the ring's memory is exactly what the application wrote (the kernel never
- * writes a ring that is not incremental; an unfixed kernel's list_add writes a kernel
- * pointer over entry 0 and the tail).
+ * register thread tries every group still legacy in turn, and the loop goes on past its
+ * deadline until it has won MIN_HITS windows (at most EXTRA durations more). Checked for
+ * every recv: it completes with all the bytes sent, in the legacy buffer when the register
+ * lost, and when it won in the ring's buffer (the legacy one was dropped and the retry
+ * selected from the ring) or in the legacy buffer (the recv kept it across: io-wq issued it
+ * blocking); the other buffer is untouched; the ring's memory is exactly what the
+ * application wrote (the kernel never writes a ring that is not incremental). An unfixed
+ * kernel list_add()s the buffer onto the ring's list head, which is the ring's memory:
+ * with list hardening a BUG (docs/stress.md), without it a kernel pointer over entry 0 and
+ * the tail.
  */
 #include <stdatomic.h>
 #include <stdio.h>
