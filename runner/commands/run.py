@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 from runner.commands import gate as gate_cmd, results_in
+from runner.core import env
 from runner.core.errors import NotRun, UsageError
 from runner.core.status import Exit
 from runner.run import options, preflight
-from runner.run.kernel_run import Options
+from runner.run.kernel_run import Options, stress_options
 from runner.shard import durations, plan as shard_plan, suite
 
 HELP = "run the cases on this kernel or on kernels booted in QEMU, and judge them (default)"
@@ -48,13 +49,16 @@ def add_arguments(p) -> None:
     sh.add_argument("--plan", metavar="HASH|FILE", help="with --shard: refuse to run unless "
                     "the plan here is this one (a hash, or the plan command's JSON output)")
     options.add_durations(sh)
+    options.add_stress(p)
     options.add_expected(p)
     options.add_build(p)
     p.add_argument("--extra-binary", action="append", default=[], help=argparse.SUPPRESS)
 
 
 def main(a) -> int:
-    cases = preflight.select_cases(a.cases)
+    if a.stress_seconds is not None and not a.stress and env.get("UBC_STRESS_SECONDS") is None:
+        raise UsageError("--stress-seconds goes with --stress")
+    cases = preflight.select_cases(a.cases, stress=a.stress)
     check_shard_options(a)
     if a.list:
         print("\n".join(cases))
@@ -84,6 +88,8 @@ def main(a) -> int:
                        extra_binaries=[Path(os.path.abspath(p)) for p in a.extra_binary])
         if a.case_timeout:
             opts.case_timeout = a.case_timeout
+        if a.stress:
+            opts = stress_run(a, opts)
         plan = matrix.RunPlan(specs, cases, opts, results.path, jobs=a.jobs, raw=a.raw,
                               expected_dir=Path(a.expected),
                               junitxml=Path(a.junitxml).resolve() if a.junitxml else None,
@@ -147,6 +153,20 @@ def longest_first(specs: list[str], cases: list[str], a) -> list[str]:
     table = durations.load(a.durations)
     cost = {s: table.boot(s) + sum(table.case(s, c) for c in cases) for s in specs}
     return sorted(specs, key=lambda s: -cost[s])
+
+
+def stress_run(a, opts: Options) -> Options:
+    """--stress: guests with >= 2 vCPUs and the loop duration; host cases get it from the
+    environment they inherit (docs/stress.md)."""
+    if a.stress_seconds is not None:
+        os.environ["UBC_STRESS_SECONDS"] = f"{a.stress_seconds:g}"
+    explicit = a.case_timeout
+    opts = stress_options(opts, a.stress_seconds)
+    if explicit:
+        opts.case_timeout = explicit
+    print(f"== stress: guests boot with {opts.smp} vCPUs; {a.stress_seconds or 2:g} s per race "
+          f"loop, {opts.case_timeout} s per case")
+    return opts
 
 
 def pytest_main(a, plugin, nkernels: int) -> int | None:

@@ -35,6 +35,17 @@ def accel(text: str) -> str:
     return text
 
 
+def stress_seconds(text: str) -> float:
+    """Seconds of each stress loop (harness/ubc_stress.c reads the same bounds)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError(f"not a number of seconds: {text!r}") from None
+    if not 0.01 <= v <= 600:
+        raise ValueError(f"must be between 0.01 and 600 seconds, not {text}")
+    return v
+
+
 @dataclass(frozen=True)
 class Var:
     name: str
@@ -48,6 +59,8 @@ VARS = {v.name: v for v in (
     Var("XDG_CACHE_HOME", str, "where the default cache goes when UBC_CACHE is unset"),
     Var("UBC_CASE_TIMEOUT", positive_int, "seconds per case binary, as --case-timeout"),
     Var("UBC_ACCEL", accel, "auto, tcg or kvm, as --accel"),
+    Var("UBC_STRESS_SECONDS", stress_seconds, "seconds of each stress loop, as --stress-seconds "
+        "(the cases read it too; default 2)"),
     Var("BUILD", str, "the build folder (default build/), as make's BUILD"),
     Var("UBC_QEMU", str, "the QEMU binary (default qemu-system-x86_64)"),
     Var("UBC_QEMU_ARM64", str, "the QEMU binary for arm64 guests (default qemu-system-aarch64)"),
@@ -59,6 +72,8 @@ VARS = {v.name: v for v in (
     Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
     Var("UBC_E2E_LAVA", str, "the runner's tests: kernels to boot under lava-run (default '7.3'; 'none': none)"),
     Var("UBC_E2E_ARM64", str, "the runner's tests: the arm64 kernel to boot for real with every case (default 'none': opt-in, e.g. '7.3')"),
+    Var("UBC_E2E_STRESS", str, "the runner's tests: a kernel to boot --stress with a crash from the "
+        "second vCPU (test_e2e_stress.py; default none: skipped)"),
 )}
 
 

@@ -60,6 +60,26 @@ class Options:
         return {"tcg": 120.0, "kvm": 30.0}.get(accel, 30.0)
 
 
+# -- the stress tier (cases/stress, docs/stress.md) ----------------------------------------------
+
+STRESS_SMP = 2            # its races need two CPUs: every stress boot gets at least this many
+STRESS_LOOPS_PER_CASE = 2  # the most race loops (tests, variants) one stress case runs
+
+
+def stress_options(opts: Options, seconds: float | None = None) -> Options:
+    """opts for a --stress run: at least STRESS_SMP vCPUs; with seconds, the loop duration in
+    the guest cases' environment (a kernel parameter with no dot is passed to init as an
+    environment variable) and a case timeout that fits it (each loop is deadline-bound;
+    TCG setup and 6.1's delayed tag CQEs take the rest)."""
+    out = Options(**opts.__dict__)
+    out.smp = max(out.smp, STRESS_SMP)
+    if seconds is not None:
+        out.extra_append = " ".join(x for x in (out.extra_append, f"UBC_STRESS_SECONDS={seconds:g}") if x)
+        out.case_timeout = max(out.case_timeout,
+                               int(STRESS_LOOPS_PER_CASE * seconds * 1.5) + 60)
+    return out
+
+
 # -- crash resume ------------------------------------------------------------------------------
 
 BootFn = Callable[[list[str], Callable[[str], None]], "qemu.Boot"]

@@ -33,6 +33,7 @@ def _argtype(fn):
 argtype = _argtype
 positive_int = _argtype(env.positive_int)
 accel_choice = _argtype(env.accel)
+stress_seconds = _argtype(env.stress_seconds)
 # Declared here and nowhere else (runner/core/tests/test_options.py checks it).
 SHARED = ("--accel", "--case-timeout", "--vng", "--build", "--no-build", "--results",
           "--expected", "--kernel", "--matrix", "--kcidb", "--kcidb-origin", "--durations", "--arch")
@@ -93,6 +94,16 @@ def arch_list(a) -> list[str]:
     return list(arches.ARCHES) if getattr(a, "arch", arches.HOST) == "all" else [a.arch]
 
 
+def add_stress(p) -> None:
+    """The stress tier (cases/stress, docs/stress.md): never run unless asked for."""
+    g = p.add_argument_group("stress")
+    g.add_argument("--stress", action="store_true",
+                   help="run only the stress cases (cases/stress: races in loops), each guest "
+                   "with at least 2 vCPUs; CASE|GLOB then picks among them")
+    g.add_argument("--stress-seconds", type=stress_seconds, default=None, metavar="S",
+                   help="seconds of each stress loop (default UBC_STRESS_SECONDS or 2)")
+
+
 def add_build(p) -> None:
     """The suite's build folder (BUILD) and --no-build (use it as it is)."""
     p.add_argument("--build", default=None, help=argparse.SUPPRESS)
@@ -140,6 +151,8 @@ def resolve_env(a) -> argparse.Namespace:
         a.build = env.get("BUILD", str(TOP / "build"))
     if hasattr(a, "case_timeout") and a.case_timeout is None:
         a.case_timeout = env.get("UBC_CASE_TIMEOUT")
+    if getattr(a, "stress_seconds", 0) is None:
+        a.stress_seconds = env.get("UBC_STRESS_SECONDS")
     if hasattr(a, "expected") and a.expected is None:
         a.expected = str(TOP / "expected")
     return a

@@ -24,19 +24,30 @@ from runner.run.kernel_run import qemu_missing
 
 
 
-def all_cases() -> list[str]:
-    return sorted(p.stem for p in (TOP / "cases").glob("*/*.c"))
+# The stress tier (cases/stress, docs/stress.md): never in the default selection; --stress
+# selects it, and only it.
+STRESS_GROUP = "stress"
 
 
-def select_cases(patterns: list[str]) -> list[str]:
-    names = all_cases()
+def all_cases(stress: bool = False) -> list[str]:
+    """The cases a run may select: every cases/<group>/<case>.c outside the stress group, or
+    (stress) only the stress group's."""
+    return sorted(p.stem for p in (TOP / "cases").glob("*/*.c")
+                  if (p.parent.name == STRESS_GROUP) == stress)
+
+
+def select_cases(patterns: list[str], stress: bool = False) -> list[str]:
+    names = all_cases(stress)
     if not patterns:
         return names
     out: list[str] = []
     for p in patterns:
         hits = [c for c in names if fnmatch.fnmatchcase(c, p)]
         if not hits:
-            raise UsageError(f"no case matches '{p}' (see --list)")
+            other = any(fnmatch.fnmatchcase(c, p) for c in all_cases(not stress))
+            hint = ("" if not other else " (a stress case: run it with --stress)" if not stress
+                    else " (not a stress case: run it without --stress)")
+            raise UsageError(f"no case matches '{p}'{hint} (see --list)")
         out += [c for c in hits if c not in out]
     return out
 

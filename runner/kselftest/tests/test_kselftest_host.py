@@ -19,7 +19,9 @@ from runner.ktap import parse_console
 TOP = Path(__file__).resolve().parents[3]
 BIN = TOP / "build" / "bin"
 MULTI = TOP / "build" / "multi" / "ubc-cases"
-BUILT = sorted(p.name for p in BIN.glob("*") if p.name != "run-cases.sh") if BIN.is_dir() else []
+# The default selection's cases: the stress tier is not in the collection (docs/stress.md).
+BUILT = sorted(p.name for p in BIN.glob("*") if p.name != "run-cases.sh"
+               and not (TOP / "cases" / "stress" / f"{p.name}.c").exists()) if BIN.is_dir() else []
 RUN_CASES = TOP / "runner" / "guest" / "run-cases.sh"
 pytestmark = pytest.mark.skipif(len(BUILT) < 2 or not MULTI.is_file(),
                                 reason="no case binaries built (run make)")
