@@ -10,6 +10,19 @@ from runner.judge.verdict import Verdict
 STATUS_LABEL = {**{s.value: s.label for s in Status}, None: "-"}
 
 
+def shard_note(run: dict) -> str:
+    """What part of a sharded run this is: one shard, or the merge of some (docs/ci.md)."""
+    sh = run.get("shard")
+    if not isinstance(sh, dict):
+        return ""
+    plan, n = str(sh.get("plan", "?"))[:12], sh.get("count", "?")
+    if sh.get("index") is not None:
+        return (f"Shard {sh['index']}/{n} of plan {plan}: a part of the run; merge the "
+                f"{n} shards' folders for the whole (run_tests.sh merge).")
+    got = [str(m.get("index")) for m in sh.get("merged", []) if isinstance(m, dict)]
+    return f"Merged from shards {', '.join(got) or '?'} of {n} (plan {plan})."
+
+
 class HtmlPage:
     def html(self) -> str:
         run = self.summary.get("run", {})
@@ -18,6 +31,8 @@ class HtmlPage:
              '</head><body>', '<h1>io_uring buffer conformance report</h1>',
              f'<p class="run">Run started {_e(run.get("started", "?"))} on host kernel '
              f'{_e(run.get("host_kernel", "?"))}, QEMU {_e(run.get("qemu", "?"))}.</p>']
+        if shard_note(run):
+            h.append(f'<p class="run">{_e(shard_note(run))}</p>')
         if run.get("versions"):
             h.append('<ul class="versions">' + "".join(f"<li>{_e(v)}</li>"
                                                        for v in run["versions"]) + "</ul>")

@@ -23,7 +23,7 @@ from runner.core.errors import NotRun
 from runner.judge.verdict import Verdict
 from runner.report.summary import Summary
 from runner.core.versions import parse_version
-from runner.report.html import STATUS_LABEL, HtmlPage
+from runner.report.html import STATUS_LABEL, HtmlPage, shard_note
 
 
 
@@ -172,6 +172,8 @@ class Report(HtmlPage):
         md = ["# io_uring buffer conformance report", ""]
         md.append(f"Run started {run.get('started', '?')} on host kernel "
                   f"{run.get('host_kernel', '?')}, QEMU {run.get('qemu', '?')}.")
+        if shard_note(run):
+            md += ["", shard_note(run)]
         for v in run.get("versions", []):
             md.append(f"- {v}")
         md += ["", "## Kernels", "",

@@ -102,7 +102,7 @@ def load(path: Path | None = None) -> Durations:
 def measure(summaries: list[Summary], old: Durations | None = None) -> Durations:
     """The table from recorded runs: per case the median of its seconds over the QEMU
     kernels (over every kernel when only the host ran it), per kernel its boot cost (its
-    wall time less its cases' seconds) and its scale (its cases' seconds over the typical
+    wall time less its cases' seconds, per boot) and its scale (its cases' seconds over the typical
     ones). A later summary's kernel replaces an earlier one's; what none covers is kept."""
     per_kernel: dict[str, tuple[dict[str, float], float, bool]] = {}
     recorded = []
@@ -112,8 +112,11 @@ def measure(summaries: list[Summary], old: Durations | None = None) -> Durations
             secs = {n: float(c.seconds) for n, c in k.cases.items() if c.seconds is not None}
             if not secs or not k.ran or "/" in k.id:
                 continue  # nothing measured, or a path (a bzImage, a tree): not a kernel name to keep
+            # Per boot: a merged result's kernel may have booted once in each of its shards.
             wall = float(k.get("seconds") or 0.0)
-            per_kernel[k.id] = (secs, max(0.0, wall - sum(secs.values())), k.get("accel") == "host")
+            boots = max(1, int(k.get("boots") or 1))
+            per_kernel[k.id] = (secs, max(0.0, wall - sum(secs.values())) / boots,
+                                k.get("accel") == "host")
     if not per_kernel:
         raise NotRun("no kernel in these summaries ran a case with a recorded time")
     names = sorted({n for secs, _, _ in per_kernel.values() for n in secs})

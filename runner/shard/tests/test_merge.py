@@ -96,6 +96,8 @@ def test_the_merged_folder_has_every_log_and_output(three, tmp_path):
     for f in ("junit.xml", "report.md", "report.html"):
         assert (out / f).stat().st_size > 0
     assert f"]({split}/console.log)" in (out / "report.md").read_text()
+    note = f"Merged from shards 1, 2, 3 of 3 (plan {plan.hash[:12]})."
+    assert note in (out / "report.md").read_text() and note in (out / "report.html").read_text()
     import xml.etree.ElementTree as ET
     assert len(list(ET.parse(out / "junit.xml").getroot().iter("testcase"))) == \
         sum(len(k.cases) for k in TREE.kernels)

@@ -65,6 +65,15 @@ def test_estimates_follow_the_recorded_times():
     assert 10 < TABLE.boot("/some/bzImage") < 16
 
 
+def test_a_kernel_booted_in_three_shards_costs_one_boot_a_boot():
+    from runner.report import summary as summ
+    k = next(k for k in TREE.kernels if k.id == "6.1")
+    three = summ.KernelResult("6.1", {**k.data, "seconds": k.get("seconds") + 2 * TABLE.boot("6.1"),
+                                      "boots": 3}, k.cases, k.verdicts)
+    again = durations.measure([summ.Summary(TREE.run, [three])])
+    assert again.boot("6.1") == pytest.approx(TABLE.boot("6.1"), abs=0.1)
+
+
 def test_equal_weights_without_a_table(tmp_path):
     t = durations.load(tmp_path / "none.json")
     assert t.equal_weights and t.case("7.3", "x") == 1.0 and t.boot("7.3") == 0.0

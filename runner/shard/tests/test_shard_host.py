@@ -48,6 +48,8 @@ def test_host_shards_merge_to_the_unsharded_run(tmp_path):
         assert mine and not mine & seen
         assert len(mine) == entries[i - 1]["cases"]
         seen |= mine
+        assert f"Shard {i}/3 of plan {plan['plan'][:12]}: a part of the run" in \
+            (tmp_path / f"s{i}" / "report.md").read_text()
     cp = runner("merge", "--results", str(tmp_path / "merged"), "--kcidb",
                 str(tmp_path / "merged.json"), *(str(tmp_path / f"s{i}") for i in (1, 2, 3)))
     assert cp.returncode == whole.returncode, cp.stdout + cp.stderr
