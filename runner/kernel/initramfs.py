@@ -8,6 +8,7 @@ its target is stored once, as /ubc/multi/<target's name>, and /ubc/bin/<name> po
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -259,6 +260,7 @@ class Initramfs:
         self.busybox = ""
         self.order: list[str] = []
         self._lock = threading.Lock()
+        self._hold = None  # a shared lock on the image while this run may boot it
 
     def get(self) -> Path:
         with self._lock:
@@ -293,10 +295,11 @@ class Initramfs:
             why = damage(out) if out.exists() else None
             if out.exists() and why is None:
                 os.utime(out)
-                return out
-            if why:  # a cut one boots to "VFS: Unable to mount root fs" and blames the kernel
-                notice(f"the cached initramfs {out} {why}: building it again")
-            _store(out, lambda tmp: build(tmp, bins, run_cases, versions, bb))
+            else:
+                if why:  # a cut one boots to "VFS: Unable to mount root fs" and blames the kernel
+                    notice(f"the cached initramfs {out} {why}: building it again")
+                _store(out, lambda tmp: build(tmp, bins, run_cases, versions, bb))
+            self._hold = hold(out)  # taken under the lock: no other run evicts it from here on
         return out
 
 
@@ -315,4 +318,26 @@ def _store(out: Path, make) -> None:
             os.unlink(tmp)
     old = sorted(d.glob("*.cpio"), key=lambda p: p.stat().st_mtime, reverse=True)
     for p in old[KEEP:]:
-        discard(p)
+        if not held(p):  # another run is booting it: it stays until a later run's turn
+            discard(p)
+
+
+def hold(path: Path):
+    """A shared lock on an image for as long as the returned file stays open (the run's
+    lifetime): the KEEP rule then never takes an image a concurrent run still boots."""
+    f = open(path, "rb")
+    fcntl.flock(f, fcntl.LOCK_SH)
+    return f
+
+
+def held(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(f, fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False

@@ -293,3 +293,22 @@ def test_after_kill_running_no_vm_starts(monkeypatch):
     qemu.kill_running()
     b = qemu.run(["sh", "-c", "echo should not run"], deadline=5, silence=5)
     assert b.end_reason == "interrupted" and b.console == []
+
+
+def test_an_image_a_run_holds_is_never_evicted(tmp_path, monkeypatch):
+    """Two runs sharing one cache: the KEEP rule must not delete the initramfs a concurrent
+    run still boots (seen: 7.2 and 7.3 NOT RUN, "No such file", while another run built
+    newer images)."""
+    from runner.kernel import initramfs as ir
+    d = tmp_path / "initramfs"
+    d.mkdir()
+    monkeypatch.setattr(ir, "KEEP", 1)
+    first = d / "a.cpio"
+    first.write_bytes(b"x")
+    os.utime(first, (1, 1))  # the oldest
+    held = ir.hold(first)
+    ir._store(d / "b.cpio", lambda tmp: tmp.write_bytes(b"y"))
+    assert first.exists(), "a held image was evicted"
+    held.close()
+    ir._store(d / "c.cpio", lambda tmp: tmp.write_bytes(b"z"))
+    assert not first.exists() and (d / "c.cpio").exists()
