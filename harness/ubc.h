@@ -115,5 +115,14 @@ int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
  */
 int ubc_ring_in_thread(struct io_uring *ring, unsigned int entries, unsigned int flags,
 		       const struct iovec *iov, unsigned int nr);
+/*
+ * The buffer table of the ring whose fd is ring_fd, as the kernel reports it in
+ * /proc/self/fdinfo/<ring_fd>: the number of slots (0: no table), and the first max slots'
+ * address and length in slots[] ({ NULL, 0 } for an empty slot). Works on a ring the caller
+ * may not use (a SINGLE_ISSUER ring of another task). -errno: fdinfo unreadable (-ENOENT:
+ * no such fd), no "UserBufs" line (-ENODATA: not an io_uring, or the kernel skipped the
+ * text because the ring's lock was busy), or fewer slot lines than slots (-EAGAIN).
+ */
+int ubc_ring_bufs(int ring_fd, struct iovec *slots, int max);
 
 #endif
