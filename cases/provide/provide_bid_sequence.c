@@ -80,7 +80,7 @@ TEST_F(provide, page_example_16_from_bid_0)
 		ASSERT_EQ(LEN, res);
 		ASSERT_EQ(IORING_CQE_F_BUFFER | ((unsigned int)i << IORING_CQE_BUFFER_SHIFT), flags)
 			TH_LOG("read %d: flags 0x%x", i, flags);
-		ASSERT_EQ(-1, ubc_mismatch(self->mem + i * LEN, LEN, 5, (size_t)i * LEN));
+		ASSERT_EQ(-1, ubc_mismatch(self->mem + (size_t)i * LEN, LEN, 5, (size_t)i * LEN));
 	}
 	ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
 	ASSERT_EQ(-ENOBUFS, res);
