@@ -130,8 +130,9 @@ int ubc_ring_bufs(int ring_fd, struct iovec *slots, int max);
  * allocations of the process inside fail with -ENOMEM (its OOM killer finds nothing to
  * kill: the process has oom_score_adj -1000). ubc_memcg_open: in the calling process, a
  * private mount namespace with cgroup2 mounted under /tmp and a new child cgroup with the
- * memory controller; 1 ready, 0 unavailable (why says what is missing: no cgroup2, or the
- * memory controller bound to cgroup v1), -errno broken (-EPERM: not root). ubc_memcg_enter:
+ * memory controller; 1 ready, 0 unavailable (why says what is missing: no cgroup2, the
+ * memory controller bound to cgroup v1, or this cgroup2 root refusing a child with it, as a
+ * container's may: EBUSY/EPERM/EACCES/EROFS), -errno broken (-EPERM: not root). ubc_memcg_enter:
  * the calling process prefaults and locks its memory (no page fault may come while limited)
  * and moves into the cgroup. ubc_memcg_limit: write memory.max ("0", "max", bytes).
  * ubc_memcg_leave: limit "max", back to the root cgroup, unlock. ubc_memcg_close: remove

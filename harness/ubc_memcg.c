@@ -59,6 +59,13 @@ static int file_has_word(const char *path, const char *word, char *text, size_t 
 	return 0;
 }
 
+/* Errors that say this environment will not let us, as opposed to a broken call. */
+static int unusable(int err)
+{
+	return err == -EPERM || err == -EACCES || err == -EBUSY || err == -EROFS ||
+	       err == -EOPNOTSUPP;
+}
+
 static void unmount_root(struct ubc_memcg *m)
 {
 	umount2(m->root, MNT_DETACH);
@@ -87,6 +94,10 @@ int ubc_memcg_open(struct ubc_memcg *m, char *why, size_t len)
 			snprintf(why, len, "this kernel has no cgroup2 file system (mount: ENODEV)");
 			return 0;
 		}
+		if (unusable(ret)) {
+			snprintf(why, len, "cgroup2 cannot be mounted here (mount: %s)", strerror(-ret));
+			return 0;
+		}
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", m->root);
@@ -108,6 +119,12 @@ int ubc_memcg_open(struct ubc_memcg *m, char *why, size_t len)
 	}
 	if (ret) {
 		unmount_root(m);
+		if (unusable(ret)) {
+			/* e.g. a container's cgroup namespace root that holds processes: EBUSY */
+			snprintf(why, len, "no memory cgroup can be made below this cgroup2 root "
+				 "(+memory in cgroup.subtree_control, then mkdir: %s)", strerror(-ret));
+			return 0;
+		}
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/cgroup.procs", m->dir);
