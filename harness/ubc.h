@@ -130,5 +130,38 @@ int ubc_clone_raw(int dst_fd, unsigned int src_fd, unsigned int flags,
  */
 int ubc_ring_in_thread(struct io_uring *ring, unsigned int entries, unsigned int flags,
 		       const struct iovec *iov, unsigned int nr);
+/*
+ * The buffer table of the ring whose fd is ring_fd, as the kernel reports it in
+ * /proc/self/fdinfo/<ring_fd>: the number of slots (0: no table), and the first max slots'
+ * address and length in slots[] ({ NULL, 0 } for an empty slot). Works on a ring the caller
+ * may not use (a SINGLE_ISSUER ring of another task). -errno: fdinfo unreadable (-ENOENT:
+ * no such fd), no "UserBufs" line (-ENODATA: not an io_uring, or the kernel skipped the
+ * text because the ring's lock was busy), or fewer slot lines than slots (-EAGAIN).
+ */
+int ubc_ring_bufs(int ring_fd, struct iovec *slots, int max);
+
+/*
+ * harness/ubc_memcg.c: a memory cgroup (v2) whose memory.max makes the kernel's accounted
+ * allocations of the process inside fail with -ENOMEM (its OOM killer finds nothing to
+ * kill: the process has oom_score_adj -1000). ubc_memcg_open: in the calling process, a
+ * private mount namespace with cgroup2 mounted under /tmp and a new child cgroup with the
+ * memory controller; 1 ready, 0 unavailable (why says what is missing: no cgroup2, the
+ * memory controller bound to cgroup v1, or this cgroup2 root refusing a child with it, as a
+ * container's may: EBUSY/EPERM/EACCES/EROFS), -errno broken (-EPERM: not root). ubc_memcg_enter:
+ * the calling process prefaults and locks its memory (no page fault may come while limited)
+ * and moves into the cgroup. ubc_memcg_limit: write memory.max ("0", "max", bytes).
+ * ubc_memcg_leave: limit "max", back to the root cgroup, unlock. ubc_memcg_close: remove
+ * the cgroup and the mount (after leave). Each returns 0 or -errno.
+ */
+struct ubc_memcg {
+	char root[32];		/* the private cgroup2 mount */
+	char dir[64];		/* root/ubc-<pid> */
+	int procs_fd, max_fd, root_procs_fd;
+};
+int ubc_memcg_open(struct ubc_memcg *m, char *why, size_t len);
+int ubc_memcg_enter(struct ubc_memcg *m);
+int ubc_memcg_limit(struct ubc_memcg *m, const char *max);
+int ubc_memcg_leave(struct ubc_memcg *m);
+void ubc_memcg_close(struct ubc_memcg *m);
 
 #endif

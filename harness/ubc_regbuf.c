@@ -127,7 +127,15 @@ static int sentinel_wait(struct io_uring *ring, __u64 tag, unsigned int ms,
  *   (a work item does not run concurrently with itself): when it comes, every node
  *   released before the first sentinel has been posted.
  * A request in flight holding a node holds back every later node on 6.1 and 6.12, the
- * sentinel's too: a case with one in flight orders its CQEs otherwise.
+ * sentinel's too: a case with one in flight orders its CQEs otherwise. From 6.13 nothing
+ * holds the sentinel back, so a node a request still holds is not "released before" it,
+ * and a request is not over when its CQE is seen: one completed by io-wq (a read of a file
+ * without FMODE_NOWAIT, such as tmpfs) posts its CQE from the worker, which drops the
+ * request later, through the submitter's task work (io_req_complete_post(),
+ * io_wq_put_work(), io_free_req()); a slot it read through and that is replaced meanwhile
+ * posts its tag then, possibly after the sentinel. A case that replaces a slot it has just
+ * used must use it inline (a socket or pipe with the data there: the CQE is posted and the
+ * request freed within the same io_uring_enter()).
  */
 int ubc_tag_barrier(struct io_uring *ring, struct ubc_cqe *out, int max)
 {

@@ -54,7 +54,10 @@ int ubc_wait_cqes(struct io_uring *ring, int n, unsigned int ms, struct ubc_cqe 
  * (see ubc_regbuf.c for why twice), then unregisters the file table. Every other CQE that
  * came before the last sentinel is consumed into out[0..max-1]; returns their number, or
  * -errno (-ETIME: a sentinel never came). Not for a ring with a request in flight that
- * holds a node: 6.1 and 6.12 release nodes in order, so the sentinel would wait for it.
+ * holds a node: 6.1 and 6.12 release nodes in order, so the sentinel would wait for it; from
+ * 6.13 the sentinel passes it. A request completed by io-wq still holds its node for a while
+ * after its CQE has been reaped: use a slot inline (socket or pipe with data) before
+ * replacing it and counting tags (ubc_regbuf.c).
  */
 int ubc_tag_barrier(struct io_uring *ring, struct ubc_cqe *out, int max);
 /*

@@ -43,13 +43,17 @@ TEST_F(avail, counts_unconsumed)
 	ASSERT_EQ(0, io_uring_buf_ring_available(&self->ring, self->b.br, BGID));
 	ubc_br_fill(&self->b, self->mem, LEN, 8, 0);
 	ASSERT_EQ(8, io_uring_buf_ring_available(&self->ring, self->b.br, BGID));
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
+		ASSERT_EQ(LEN, res);
+		ASSERT_EQ(UBC_BUF_FLAGS(i), flags);
+	}
 	ASSERT_EQ(5, io_uring_buf_ring_available(&self->ring, self->b.br, BGID));
 	ubc_br_fill(&self->b, self->mem + 8 * LEN, LEN, 2, 8);
 	ASSERT_EQ(7, io_uring_buf_ring_available(&self->ring, self->b.br, BGID));
 	for (int i = 0; i < 7; i++) {
 		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
+		ASSERT_EQ(LEN, res);
 		ASSERT_EQ(UBC_BUF_FLAGS(3 + i), flags);
 	}
 	ASSERT_EQ(0, io_uring_buf_ring_available(&self->ring, self->b.br, BGID));

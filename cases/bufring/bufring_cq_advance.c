@@ -3,7 +3,9 @@
  * io_uring_buf_ring_cq_advance(3): commits count added buffers to the ring "At the same time,
  * it advances the CQ ring of ring by count amount"; __io_uring_buf_ring_cq_advance() "advances
  * the CQ ring by cq_count entries, and the buffer ring by buf_count entries". Checked on the
- * CQ (io_uring_cq_ready) and on the kernel's side (the re-added buffers are selected).
+ * CQ (io_uring_cq_ready) and on the kernel's side: the re-added buffers are selected, each
+ * with its ID, its length (read i asks for 2 * LEN at offset i * LEN and gets LEN, the
+ * buffer's length) and its address (the bytes of that offset land there).
  */
 #include "ubc_test.h"
 #include "ubc_bufring.h"
@@ -23,7 +25,7 @@ FIXTURE_SETUP(cqadv)
 	UBC_REQUIRE(UBC_F_BUF_RING);
 	UBC_RING_INIT(&self->ring, 8, 0);
 	UBC_BUF(self->mem, 4 * LEN);
-	self->fd = ubc_tmpfile(LEN, 55);
+	self->fd = ubc_tmpfile(3 * LEN, 55);
 	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
 	ASSERT_EQ(0, ubc_br_setup(&self->ring, &self->b, 8, BGID, 0, 0));
 }
@@ -66,8 +68,11 @@ TEST_F(cqadv, both_by_count)
 	ASSERT_EQ(0u, io_uring_cq_ready(&self->ring));
 	ASSERT_EQ(4, self->b.br->tail);
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
+		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, 2 * LEN,
+					     (unsigned long long)i * LEN, BGID, &res, &flags));
+		ASSERT_EQ(LEN, res);
 		ASSERT_EQ(UBC_BUF_FLAGS(10 + i), flags);
+		ASSERT_EQ(-1, ubc_mismatch(self->mem + (2 + i) * LEN, LEN, 55, (size_t)i * LEN));
 	}
 	ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
 	ASSERT_EQ(-ENOBUFS, res);
@@ -88,9 +93,11 @@ TEST_F(cqadv, split_counts)
 	ASSERT_EQ(4, self->b.br->tail);
 	io_uring_cq_advance(&self->ring, 1);
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
+		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, 2 * LEN,
+					     (unsigned long long)i * LEN, BGID, &res, &flags));
 		ASSERT_EQ(LEN, res);
 		ASSERT_EQ(UBC_BUF_FLAGS(20 + i), flags);
+		ASSERT_EQ(-1, ubc_mismatch(self->mem + (2 + i) * LEN, LEN, 55, (size_t)i * LEN));
 	}
 }
 

@@ -50,6 +50,7 @@ TEST_F(head, follows_completions)
 	ASSERT_EQ(0, head);
 	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
+		ASSERT_EQ(LEN, res);
 		ASSERT_EQ(UBC_BUF_FLAGS(i), flags);
 		ASSERT_EQ(0, io_uring_buf_ring_head(&self->ring, BGID, &head));
 		ASSERT_EQ(i + 1, head);

@@ -61,6 +61,7 @@ TEST_F(kring, mapped_ring_is_used)
 	ASSERT_EQ(LEN, res);
 	ASSERT_EQ(UBC_BUF_FLAGS(300), flags);
 	ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, LEN, BGID, &res, &flags));
+	ASSERT_EQ(LEN, res);
 	ASSERT_EQ(UBC_BUF_FLAGS(301), flags);
 	ASSERT_EQ(-1, ubc_mismatch(self->mem, 2 * LEN, 45, 0));
 }

@@ -67,6 +67,7 @@ TEST_F(nommap, buffer_ring_serves_reads)
 	ASSERT_EQ(UBC_BUF_FLAGS(40), flags);
 	ASSERT_EQ(-1, ubc_mismatch(self->mem, LEN, 47, LEN));
 	ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
+	ASSERT_EQ(LEN, res);
 	ASSERT_EQ(UBC_BUF_FLAGS(41), flags);
 	ASSERT_EQ(-1, ubc_mismatch(self->mem + LEN, LEN, 47, 0));
 	ASSERT_EQ(0, ubc_br_unregister(&self->ring, &self->b));

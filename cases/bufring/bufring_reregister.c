@@ -47,6 +47,7 @@ TEST_F(rereg, new_ring_starts_at_head_zero)
 	ubc_br_fill(&self->old, self->mem, LEN, 4, 0);
 	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, ubc_read_select(&self->ring, self->fd, LEN, 0, BGID, &res, &flags));
+		ASSERT_EQ(LEN, res);
 		ASSERT_EQ(UBC_BUF_FLAGS(i), flags);
 	}
 	ASSERT_EQ(0, ubc_br_unregister(&self->ring, &self->old));

@@ -8,8 +8,8 @@
  * in a child that drops to uid/gid 65534 with a limit of 64 pages: src registers 32 pages
  * (fits, whatever the three small rings are charged: a few pages), dst registering 40 more
  * is -ENOMEM (72 > 64 without the rings), the clone of src's 32 into a third ring is 0 and a
- * fixed read through it works. (The clone's own -ENOMEM, a failed table allocation, is not
- * provoked: see the erratum.)
+ * fixed read through it works. The clone's own -ENOMEM, a failed table allocation, is
+ * provoked by the second test, in a memory cgroup.
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -117,6 +117,71 @@ TEST_F(memlock, clone_is_not_charged_again)
 	ASSERT_EQ(SRC * PG, s->io);
 	ASSERT_EQ(-1, s->bad);
 	munmap(s, sizeof(*s));
+}
+
+/*
+ * RETURN VALUE -ENOMEM, "The kernel ran out of memory", provoked: in a memory cgroup
+ * limited to 0 bytes (harness/ubc_memcg.c), cloning src's one buffer into an empty dst is
+ * -ENOMEM (dst's table cannot be allocated: io_rsrc_data_alloc(), GFP_KERNEL_ACCOUNT) and
+ * leaves dst without a table (unregister: ENXIO); with the limit lifted the same clone works
+ * and a fixed read through dst lands in src's buffer. Both rings are set up before the
+ * limit. Where no cgroup2 memory controller exists the test skips with that proof.
+ */
+FIXTURE(enomem) {
+	struct io_uring src, dst;
+	void *mem;
+	int fd;
+	struct ubc_memcg m;
+	int ready;
+};
+
+FIXTURE_SETUP(enomem)
+{
+	struct iovec iov;
+	char why[256] = "";
+
+	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
+	UBC_RING_INIT(&self->src, 8, 0);
+	UBC_RING_INIT(&self->dst, 8, 0);
+	UBC_BUF(self->mem, PG);
+	iov = (struct iovec){ .iov_base = self->mem, .iov_len = PG };
+	ASSERT_EQ(0, io_uring_register_buffers(&self->src, &iov, 1));
+	self->fd = ubc_tmpfile(PG, 39);
+	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
+	self->ready = ubc_memcg_open(&self->m, why, sizeof(why));
+	if (self->ready == 0)
+		SKIP(return, "memory cgroup unavailable: %s", why);
+	ASSERT_EQ(1, self->ready) TH_LOG("ubc_memcg_open: %s", strerror(-self->ready));
+}
+
+FIXTURE_TEARDOWN(enomem)
+{
+	if (self->ready == 1)
+		ubc_memcg_close(&self->m);
+	close(self->fd);
+	io_uring_queue_exit(&self->dst);
+	io_uring_queue_exit(&self->src);
+	ubc_buf_free(self->mem, PG);
+}
+
+TEST_F(enomem, clone_in_memcg_limit_0)
+{
+	int limit, limited, table, lifted;
+
+	ASSERT_EQ(0, ubc_memcg_enter(&self->m));
+	limit = ubc_memcg_limit(&self->m, "0");
+	limited = io_uring_clone_buffers(&self->dst, &self->src);
+	ASSERT_EQ(0, ubc_memcg_limit(&self->m, "max"));
+	table = io_uring_unregister_buffers(&self->dst);
+	lifted = io_uring_clone_buffers(&self->dst, &self->src);
+	ASSERT_EQ(0, ubc_memcg_leave(&self->m));
+	ASSERT_EQ(0, limit);
+	ASSERT_EQ(-ENOMEM, limited);
+	ASSERT_EQ(-ENXIO, table);
+	ASSERT_EQ(0, lifted);
+	memset(self->mem, 0, PG);
+	ASSERT_EQ(PG, ubc_rw_fixed(&self->dst, 0, self->fd, self->mem, PG, 0, 0));
+	ASSERT_EQ(-1, ubc_mismatch(self->mem, PG, 39, 0));
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * IORING_SETUP_SINGLE_ISSUER rings and clone (not on the page):
- * - dst owned by another task: __io_uring_register() refuses any register call, EEXIST.
+ * - dst owned by another task: __io_uring_register() refuses any register call, EEXIST,
+ *   although dst has a buffer table (which would be EBUSY): checked in fdinfo
+ *   (ubc_ring_bufs()), since this task may not use that ring.
  * - both owned by the caller: the clone works, and I/O through the clone reaches the buffer.
  * (A src owned by another task: clone_src_single_issuer_other_task.)
  */
@@ -18,6 +20,7 @@ FIXTURE(clone) {
 
 FIXTURE_SETUP(clone)
 {
+	struct iovec got;
 	int ret;
 
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
@@ -26,6 +29,11 @@ FIXTURE_SETUP(clone)
 	self->iov = (struct iovec){ .iov_base = self->mem, .iov_len = BUF_LEN };
 	ret = ubc_ring_in_thread(&self->other, 8, IORING_SETUP_SINGLE_ISSUER, &self->iov, 1);
 	ASSERT_EQ(0, ret) TH_LOG("SINGLE_ISSUER ring in a thread: %s", strerror(-ret));
+	/* The premise, as the kernel reports it: other's table is exactly mem. */
+	ret = ubc_ring_bufs(self->other.ring_fd, &got, 1);
+	ASSERT_EQ(1, ret) TH_LOG("other's buffer table (fdinfo): %d", ret);
+	ASSERT_EQ(self->mem, got.iov_base);
+	ASSERT_EQ((size_t)BUF_LEN, got.iov_len);
 }
 
 FIXTURE_TEARDOWN(clone)
@@ -37,9 +45,14 @@ FIXTURE_TEARDOWN(clone)
 
 TEST_F(clone, dst_of_other_task_is_eexist)
 {
+	struct iovec got;
+
 	ASSERT_EQ(0, io_uring_register_buffers(&self->plain, &self->iov, 1));
 	/* other has buffers, but EEXIST comes before the dst-busy check. */
 	ASSERT_EQ(-EEXIST, ubc_clone_raw(self->other.ring_fd, self->plain.ring_fd, 0, 0, 0, 0));
+	/* and other's table is as it was. */
+	ASSERT_EQ(1, ubc_ring_bufs(self->other.ring_fd, &got, 1));
+	ASSERT_EQ(self->mem, got.iov_base);
 }
 
 TEST_F(clone, both_of_caller_clone)

@@ -17,7 +17,7 @@ FIXTURE(clone) {
 
 FIXTURE_SETUP(clone)
 {
-	struct iovec iov;
+	struct iovec iov, got;
 	int ret;
 
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
@@ -26,6 +26,11 @@ FIXTURE_SETUP(clone)
 	iov = (struct iovec){ .iov_base = self->mem, .iov_len = BUF_LEN };
 	ret = ubc_ring_in_thread(&self->src, 8, IORING_SETUP_SINGLE_ISSUER, &iov, 1);
 	ASSERT_EQ(0, ret) TH_LOG("SINGLE_ISSUER ring in a thread: %s", strerror(-ret));
+	/* The premise, as the kernel reports it: src has one buffer, mem (not ENXIO's case). */
+	ret = ubc_ring_bufs(self->src.ring_fd, &got, 1);
+	ASSERT_EQ(1, ret) TH_LOG("src's buffer table (fdinfo): %d", ret);
+	ASSERT_EQ(self->mem, got.iov_base);
+	ASSERT_EQ((size_t)BUF_LEN, got.iov_len);
 }
 
 FIXTURE_TEARDOWN(clone)

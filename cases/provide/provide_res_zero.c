@@ -56,4 +56,78 @@ TEST_F(provide_res, res_is_zero_not_count)
 	ASSERT_EQ(variant->nr - 1, res);
 }
 
+/*
+ * ERRORS -ENOMEM, "The kernel was unable to allocate memory for the request", provoked: in a
+ * memory cgroup limited to 0 bytes (harness/ubc_memcg.c) a provide of 4 buffers into a new
+ * group completes with -ENOMEM, since neither the group's list nor a buffer can be allocated
+ * (kbuf.c: kzalloc/kmalloc GFP_KERNEL_ACCOUNT; 6.1 takes a page for its buffer cache,
+ * GFP_KERNEL_ACCOUNT too), and adds nothing: with the limit lifted the same provide gives 0
+ * and remove then finds exactly its 4 buffers. The ring and its request cache are set up
+ * before the limit (the provide's own request must not be what fails). Where no cgroup2
+ * memory controller exists the test skips with that proof.
+ */
+#define ENOMEM_BGID 700
+
+FIXTURE(enomem) {
+	struct io_uring ring;
+	char *mem;
+	struct ubc_memcg m;
+	int ready;
+};
+
+FIXTURE_SETUP(enomem)
+{
+	char why[256] = "";
+	unsigned int flags;
+	int res;
+
+	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
+	UBC_RING_INIT(&self->ring, 4, 0);
+	UBC_BUF(self->mem, 4 * LEN);
+	/* A request completed and cached: the limited provide reuses it. */
+	io_uring_prep_nop(io_uring_get_sqe(&self->ring));
+	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(0, res);
+	self->ready = ubc_memcg_open(&self->m, why, sizeof(why));
+	if (self->ready == 0)
+		SKIP(return, "memory cgroup unavailable: %s", why);
+	ASSERT_EQ(1, self->ready) TH_LOG("ubc_memcg_open: %s", strerror(-self->ready));
+}
+
+FIXTURE_TEARDOWN(enomem)
+{
+	if (self->ready == 1)
+		ubc_memcg_close(&self->m);
+	io_uring_queue_exit(&self->ring);
+	ubc_buf_free(self->mem, 4 * LEN);
+}
+
+static int provide4(struct io_uring *ring, char *mem, int *res)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	unsigned int flags;
+
+	io_uring_prep_provide_buffers(sqe, mem, LEN, 4, ENOMEM_BGID, 0);
+	return ubc_submit_one(ring, res, &flags);
+}
+
+TEST_F(enomem, provide_in_memcg_limit_0)
+{
+	int sub_limited, res_limited = 1, sub_lifted, res_lifted = 1, removed = -1, limit;
+
+	ASSERT_EQ(0, ubc_memcg_enter(&self->m));
+	limit = ubc_memcg_limit(&self->m, "0");
+	sub_limited = provide4(&self->ring, self->mem, &res_limited);
+	ASSERT_EQ(0, ubc_memcg_limit(&self->m, "max"));
+	sub_lifted = provide4(&self->ring, self->mem, &res_lifted);
+	ASSERT_EQ(0, ubc_memcg_leave(&self->m));
+	ASSERT_EQ(0, limit);
+	ASSERT_EQ(0, sub_limited);
+	ASSERT_EQ(-ENOMEM, res_limited);
+	ASSERT_EQ(0, sub_lifted);
+	ASSERT_EQ(0, res_lifted);
+	ASSERT_EQ(0, ubc_remove(&self->ring, 100, ENOMEM_BGID, &removed));
+	ASSERT_EQ(4, removed);
+}
+
 TEST_HARNESS_MAIN

@@ -4,8 +4,9 @@
  * soon as n CQEs have come (and with ms 0 takes only what is there), ubc_tag_barrier() hands
  * back exactly the CQEs posted before its sentinel (none on a quiet ring, a replaced
  * buffer's tag, a NOP's completion) and never its own, leaves the ring without a file table,
- * and refuses a ring that has one of its own; ubc_tags_posted_at_once() agrees with when a
- * replaced buffer's tag shows up.
+ * and refuses a ring that has one of its own; all three hand over a CQE's res and flags as
+ * posted (a selecting read's IORING_CQE_F_BUFFER and ID); ubc_tags_posted_at_once() agrees
+ * with when a replaced buffer's tag shows up.
  */
 #include <sys/uio.h>
 #include <time.h>
@@ -89,6 +90,55 @@ TEST_F(cqe, barrier_returns_what_came_before_it)
 	ASSERT_EQ(3, io_uring_submit(&self->ring));
 	ASSERT_EQ(3, ubc_tag_barrier(&self->ring, c, 1));
 	ASSERT_EQ(20ULL, c[0].user_data);
+}
+
+/* A selecting read of 16 bytes from fd, group bgid, submitted, not waited for. */
+static int queue_select_read(struct io_uring *ring, int fd, int bgid, unsigned long long ud)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_read(sqe, fd, NULL, 16, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = bgid;
+	sqe->user_data = ud;
+	return io_uring_submit(ring);
+}
+
+/*
+ * Every helper hands over the CQE's flags as they are: a selecting read's CQE carries
+ * IORING_CQE_F_BUFFER and its buffer ID (5, 6, 7), through ubc_next_cqe(), ubc_wait_cqes()
+ * and the CQEs ubc_tag_barrier() collects. The reads take a pipe with the bytes already
+ * there: they complete inline, so the CQE is posted before io_uring_submit() returns.
+ */
+TEST_F(cqe, helpers_keep_flags)
+{
+	unsigned char data[48];
+	struct ubc_cqe c[2];
+	int pfd[2], res;
+
+	UBC_REQUIRE(UBC_F_PROVIDE_BUFFERS);
+	ASSERT_EQ(0, pipe(pfd));
+	ubc_fill(data, sizeof(data), 3, 0);
+	ASSERT_EQ((ssize_t)sizeof(data), write(pfd[1], data, sizeof(data)));
+	ASSERT_EQ(0, ubc_provide(&self->ring, self->mem[0], 16, 3, 4, 5, &res));
+	ASSERT_EQ(0, res);
+	ASSERT_EQ(1, queue_select_read(&self->ring, pfd[0], 4, 31));
+	ASSERT_EQ(0, ubc_next_cqe(&self->ring, UBC_CQE_WAIT_MS, &c[0]));
+	ASSERT_EQ(31ULL, c[0].user_data);
+	ASSERT_EQ(16, c[0].res);
+	ASSERT_EQ(IORING_CQE_F_BUFFER | (5u << IORING_CQE_BUFFER_SHIFT), c[0].flags);
+	ASSERT_EQ(1, queue_select_read(&self->ring, pfd[0], 4, 32));
+	ASSERT_EQ(1, ubc_wait_cqes(&self->ring, 1, UBC_CQE_WAIT_MS, c, 2));
+	ASSERT_EQ(32ULL, c[0].user_data);
+	ASSERT_EQ(16, c[0].res);
+	ASSERT_EQ(IORING_CQE_F_BUFFER | (6u << IORING_CQE_BUFFER_SHIFT), c[0].flags);
+	ASSERT_EQ(1, queue_select_read(&self->ring, pfd[0], 4, 33));
+	ASSERT_EQ(1, ubc_tag_barrier(&self->ring, c, 2));
+	ASSERT_EQ(33ULL, c[0].user_data);
+	ASSERT_EQ(16, c[0].res);
+	ASSERT_EQ(IORING_CQE_F_BUFFER | (7u << IORING_CQE_BUFFER_SHIFT), c[0].flags);
+	close(pfd[0]);
+	close(pfd[1]);
 }
 
 TEST_F(cqe, barrier_refuses_a_ring_with_files)
