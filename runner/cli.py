@@ -18,9 +18,9 @@ PROG = "run_tests.sh"
 def commands() -> dict:
     """name -> module (imported lazily where it pulls in much)."""
     from runner.bisect import packages as bisect_packages, step as bisect_step
-    from runner.commands import gate, judge, report, run
+    from runner.commands import gate, judge, kmutate, report, run
     return {"run": run, "list-kernels": None, "judge": judge, "gate": gate, "report": report,
-            "bisect-step": bisect_step, "bisect-packages": bisect_packages}
+            "bisect-step": bisect_step, "bisect-packages": bisect_packages, "kmutate": kmutate}
 
 
 EPILOG = """exit status: 0 ok, 1 regression (or a gate's), 2 usage or input error (one line,

@@ -44,6 +44,7 @@ VARS = {v.name: v for v in (
     Var("UBC_QEMU", str, "the QEMU binary (default qemu-system-x86_64)"),
     Var("UBC_VNG", str, "the vng binary (default: vng on PATH)"),
     Var("UBC_BUSYBOX_VERSION", str, "busybox-static version for the initramfs (default: deps.conf)"),
+    Var("KDIR", str, "a kernel source tree: kmutate's --tree (and the kselftest headers' source)"),
     Var("UBC_KBUILD_DIR", str, "where bisect-step builds kernels (default <cache>/kbuild)"),
     Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
 )}
