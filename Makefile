@@ -116,6 +116,15 @@ mutate: all $(HTESTS)
 mutate-fast: all $(HTESTS)
 	$(MUTATE) --build $(BUILD) --fast
 
+# Kernel mutation run and coverage (docs/kmutate.md): builds and boots a kernel per mutant,
+# about 30 s each under TCG. Not part of check. KMUTATE: extra options (--count N, --tree DIR).
+kmutate: all
+	scripts/setup --kbuild
+	./run_tests.sh kmutate --no-build $(KMUTATE)
+kmutate-coverage: all
+	scripts/setup --kbuild
+	./run_tests.sh kmutate --coverage --no-build $(KMUTATE)
+
 $(BUILD)/bin/run-cases.sh: runner/guest/run-cases.sh
 	@mkdir -p $(@D)
 	cp $< $@
@@ -140,5 +149,5 @@ clean:
 
 FORCE:
 
-.PHONY: all bench check clean setup harness-test mutate mutate-fast FORCE
+.PHONY: all bench check clean setup harness-test kmutate kmutate-coverage mutate mutate-fast FORCE
 .SECONDARY:
