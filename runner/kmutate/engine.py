@@ -114,15 +114,15 @@ class Boot:
 
 
 def boot(image: Path, cases: list[str], opts: Options, d: Path, keep_pvh: bool = True) -> Boot:
-    local = cache_dir() / "kernels" / "local"
-    before = set(local.glob("*.vmlinux")) if local.is_dir() else set()
+    """keep_pvh=False: delete the PVH vmlinux the boot put in the shared kernel cache for
+    this image (a mutant's: nobody boots it again), and only that one."""
     kr = KernelRun(str(image), cases, opts, d, Initramfs(opts, cases))
     try:
         kr.run()
     finally:
-        if not keep_pvh and local.is_dir():
-            for p in set(local.glob("*.vmlinux")) - before:  # this mutant's own, nobody else's
-                p.unlink(missing_ok=True)
+        if not keep_pvh and kr.kernel is not None and kr.kernel.pvh is not None:
+            if kr.kernel.pvh.parent == cache_dir() / "kernels" / "local":
+                kr.kernel.pvh.unlink(missing_ok=True)
     fault = next((b.host_fault for b in kr.runs if b.host_fault), "") or ""
     events = [e for r in kr.parsed for e in r.events]
     ran = any(str(c.status) not in (Status.NOTRUN.value, Status.INTERRUPTED.value)
