@@ -261,7 +261,8 @@ def generate(tree: Path, targets: list[Target] | None = None) -> list[Mutant]:
                 if key in seen or old == new:
                     continue
                 seen.add(key)
-                k = count[(op, tuple(old), tuple(new))] = count.get((op, tuple(old), tuple(new)), 0) + 1
+                ck = (op, tuple(l.strip() for l in old), tuple(l.strip() for l in new))
+                k = count[ck] = count.get(ck, 0) + 1
                 out.append(Mutant(_id(t.file, fn.name, op, old, new, k), t.file, fn.name,
                                   i + 1, op, old, new))
     return out
