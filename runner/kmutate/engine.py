@@ -12,6 +12,8 @@ it ends, so an interrupted run keeps what it did and --resume continues it.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import hashlib
 import json
 import sys
 import time
@@ -24,7 +26,7 @@ from runner.kernel import qemu
 from runner.kernel.cache import cache_dir
 from runner.kernel.initramfs import Initramfs
 from runner.kmutate import apply as tree_apply
-from runner.kmutate.mutants import Mutant
+from runner.kmutate.mutants import Mutant, read_case_sets
 from runner.run.kernel_run import KernelRun, Options
 
 KILLED, SURVIVED, UNBUILDABLE, UNBOOTABLE, ERROR = "killed", "survived", "unbuildable", "unbootable", "error"
@@ -111,24 +113,43 @@ class Boot:
     seconds: float
     line: str
     console: Path
+    early: str = ""            # the difference that stopped the boot early
 
 
-def boot(image: Path, cases: list[str], opts: Options, d: Path, keep_pvh: bool = True) -> Boot:
-    """keep_pvh=False: delete the PVH vmlinux the boot put in the shared kernel cache for
-    this image (a mutant's: nobody boots it again), and only that one."""
+def kill_boot() -> None:
+    """Stop the boot in progress (a mutant already killed: the rest of its cases would say
+    nothing more). Only this process's VMs; not kill_running(), which refuses later boots."""
+    with qemu._running_lock:
+        procs = list(qemu._running)
+    for p in procs:
+        qemu._kill(p)
+
+
+def case_signature(c) -> list:
+    return [str(c.status), c.reason if str(c.status) == Status.SKIP.value else "",
+            [[s.name, str(s.status), s.reason if str(s.status) == Status.SKIP.value else ""]
+             for s in c.subtests], []]
+
+
+def boot(image: Path, cases: list[str], opts: Options, d: Path, stop_on=None) -> Boot:
+    """stop_on(case result) -> a difference (str) stops the boot there: Boot.early holds it."""
+    early: list[str] = []
+
+    def on_case(c):
+        if stop_on is not None and not early:
+            why = stop_on(c)
+            if why:
+                early.append(why)
+                kill_boot()
     kr = KernelRun(str(image), cases, opts, d, Initramfs(opts, cases))
-    try:
-        kr.run()
-    finally:
-        if not keep_pvh and kr.kernel is not None and kr.kernel.pvh is not None:
-            if kr.kernel.pvh.parent == cache_dir() / "kernels" / "local":
-                kr.kernel.pvh.unlink(missing_ok=True)
+    kr.run(on_case=on_case)
     fault = next((b.host_fault for b in kr.runs if b.host_fault), "") or ""
     events = [e for r in kr.parsed for e in r.events]
     ran = any(str(c.status) not in (Status.NOTRUN.value, Status.INTERRUPTED.value)
               for c in kr.results.values()) and not kr.never_ran
-    return Boot(signature(kr.results, events), ran, fault if not ran or fault else "",
-                kr.boot_seconds(), kr.line(), kr.console_log)
+    return Boot(signature(kr.results, events), ran or bool(early),
+                "" if early else (fault or ""), kr.boot_seconds(), kr.line(), kr.console_log,
+                early[0] if early else "")
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -162,7 +183,9 @@ def state_dir(cfg: Config) -> Path:
     return cfg.out.parent / (cfg.out.name + ".kmutate-state")
 
 
-def baseline(cfg: Config) -> Baseline:
+def baseline(cfg: Config, reuse: bool = False) -> Baseline:
+    """Build the unmutated tree; boot it base_runs times (reuse: take the saved baseline.json
+    of the run resumed instead of booting)."""
     st = state_dir(cfg)
     restored = tree_apply.recover(cfg.tree, st, cfg.out)
     if restored:
@@ -174,6 +197,11 @@ def baseline(cfg: Config) -> Baseline:
     b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs)
     if not b.ok:
         raise RuntimeError(f"the unmutated tree does not build: {b.why} (log {d / 'build.log'})")
+    saved = cfg.results / "baseline.json"
+    if reuse and saved.exists():
+        js = json.loads(saved.read_text())
+        cfg.say("kmutate: the unmutated kernel's results: those of the run resumed")
+        return Baseline(js["sig"], set(js["flaky"]), b.seconds, js.get("boot_s", 0.0))
     sigs, boot_s = [], 0.0
     for n in range(cfg.base_runs):
         r = boot(b.image, cfg.cases, cfg.opts, d / f"run{n + 1}")
@@ -189,8 +217,9 @@ def baseline(cfg: Config) -> Baseline:
         flaky |= {l.split(":")[0] for l in differences(sigs[0], s)}
     if flaky:
         cfg.say(f"kmutate: flaky on the unmutated kernel (not compared): {', '.join(sorted(flaky))}")
-    (cfg.results / "baseline.json").write_text(json.dumps({"sig": sigs[0], "flaky": sorted(flaky)}))
-    return Baseline(sigs[0], flaky, b.seconds, round(boot_s / max(1, len(sigs)), 1))
+    avg = round(boot_s / max(1, len(sigs)), 1)
+    saved.write_text(json.dumps({"sig": sigs[0], "flaky": sorted(flaky), "boot_s": avg}))
+    return Baseline(sigs[0], flaky, b.seconds, avg)
 
 
 def run_one(cfg: Config, base: Baseline, m: Mutant) -> dict:
@@ -209,19 +238,60 @@ def run_one(cfg: Config, base: Baseline, m: Mutant) -> dict:
     if not b.ok:
         rec.update(outcome=UNBUILDABLE, why=b.why, boot_s=0.0)
         return rec
-    r = boot(b.image, cfg.cases, cfg.opts, d / "boot", keep_pvh=False)
-    if qemu.stopping():
-        raise Interrupted()
-    rec["boot_s"] = r.seconds
-    rec["console"] = str(r.console)
-    if r.host_fault:
-        rec.update(outcome=ERROR, why=r.host_fault)
-    elif not r.ran:
-        rec.update(outcome=UNBOOTABLE, why=r.line)
-    else:
-        diff = differences(base.sig, r.sig, base.flaky)
+    first, rest = split_cases(cfg.cases, m.file)
+
+    def stop_on(c):
+        if c.name in base.flaky or c.name not in base.sig:
+            return ""
+        got, want = case_signature(c), base.sig[c.name]
+        if got[:3] != want[:3]:
+            why = differences({c.name: want[:3] + [[]]}, {c.name: got})[0]
+            if (c.reason or "").startswith(("kernel", "taint")):
+                why += f" [{c.reason[:100]}]"
+            return why
+        return ""
+    rec["boot_s"] = 0.0
+    for n, part in enumerate([first, rest] if rest else [first]):
+        if not part:
+            continue
+        r = boot(b.image, part, cfg.opts, d / f"boot{n + 1}", stop_on=stop_on)
+        if qemu.stopping():
+            raise Interrupted()
+        rec["boot_s"] += r.seconds
+        rec["console"] = str(r.console)
+        rec["cases_run"] = rec.get("cases_run", 0) + len(part)
+        if r.early:
+            rec.update(outcome=KILLED, why=r.early, diffs=[r.early], early=True)
+            break
+        if r.host_fault:
+            rec.update(outcome=ERROR, why=r.host_fault)
+            break
+        if not r.ran:
+            rec.update(outcome=UNBOOTABLE, why=r.line)
+            break
+        diff = differences({k: v for k, v in base.sig.items() if k in part or k == "(kernel)"},
+                           r.sig, base.flaky)
         rec.update(outcome=KILLED if diff else SURVIVED, why="; ".join(diff[:3]), diffs=diff)
+        if diff:
+            break
+    drop_pvh(b.image)
     return rec
+
+
+def drop_pvh(image: Path) -> None:
+    """The PVH vmlinux a boot put in the shared kernel cache for this mutant's image (nobody
+    boots it again), and only that one (runner/kernel/resolve.local_bzimage names it)."""
+    h = hashlib.sha256(image.read_bytes()).hexdigest()[:16]
+    (cache_dir() / "kernels" / "local" / f"{h}.vmlinux").unlink(missing_ok=True)
+
+
+def split_cases(cases: list[str], file: str) -> tuple[list[str], list[str]]:
+    """The cases a mutant of file runs first (targets.txt `cases`), and the others."""
+    globs = read_case_sets().get(file)
+    if not globs:
+        return list(cases), []
+    first = [c for c in cases if any(fnmatch.fnmatchcase(c, g) for g in globs)]
+    return first, [c for c in cases if c not in first]
 
 
 def done_ids(path: Path) -> set[str]:
@@ -235,7 +305,7 @@ def run(cfg: Config, mutants: list[Mutant], resume: bool = False) -> list[dict]:
     cfg.results.mkdir(parents=True, exist_ok=True)
     jsonl = cfg.results / "results.jsonl"
     t0 = time.monotonic()
-    base = baseline(cfg)
+    base = baseline(cfg, reuse=resume)
     skip = done_ids(jsonl) if resume else set()
     todo = [m for m in mutants if m.id not in skip]
     if skip:

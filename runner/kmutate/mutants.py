@@ -76,11 +76,21 @@ class Mutant:
 def read_targets(path: Path = TARGETS) -> list[Target]:
     out = []
     for raw in path.read_text().splitlines():
-        if not raw.strip() or raw.lstrip().startswith("#"):
+        if not raw.strip() or raw.lstrip().startswith("#") or raw.startswith("cases "):
             continue
         parts = raw.split(None, 2)
         out.append(Target(parts[0], re.compile(parts[1]),
                           re.compile(parts[2]) if len(parts) > 2 else None))
+    return out
+
+
+def read_case_sets(path: Path = TARGETS) -> dict[str, list[str]]:
+    """file -> the case globs its mutants run first (`cases FILE GLOB...` lines)."""
+    out = {}
+    for raw in path.read_text().splitlines():
+        if raw.startswith("cases "):
+            parts = raw.split()
+            out[parts[1]] = parts[2:]
     return out
 
 
