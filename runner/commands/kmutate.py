@@ -95,7 +95,7 @@ def main(a) -> int:
     else:
         results = Path(a.results or TOP / "results" / f"kmutate{'-coverage' if a.coverage else ''}-{engine.stamp()}")
     opts = Options(build=Path(a.build).resolve(), accel=a.accel, max_boots=2)
-    opts.case_timeout = a.case_timeout or 60
+    opts.case_timeout = a.case_timeout or 30
     cfg = engine.Config(tree, out, results, cases, opts, a.jobs,
                         say=lambda s: print(s, flush=True))
     t0 = time.monotonic()

@@ -11,7 +11,9 @@ it ends, so an interrupted run keeps what it did and --resume continues it.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 import fnmatch
 import hashlib
 import json
@@ -89,20 +91,52 @@ def differences(base: dict, mut: dict, ignore: set[str] = frozenset()) -> list[s
 # -- build and boot ---------------------------------------------------------------------------
 
 def make_build(tree: Path, out: Path, log_path: Path, jobs: int, extra: list[str] = (),
-               make_vars: list[str] = ()) -> kbuild.BuildResult:
-    """kbuild.build with extra configuration lines and make variables (the gcov build)."""
+               make_vars: list[str] = (), target: str = "bzImage",
+               configure: bool = True) -> kbuild.BuildResult:
+    """kbuild.build with extra configuration lines and make variables (the gcov build).
+    target vmlinux: no compressed bzImage (a mutant boots its ELF vmlinux: boot_image());
+    configure=False: the configuration is the unmutated build's (a mutant changes no Kconfig)."""
     kbuild.check_tools()
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
+    missing: list[str] = []
     with open(log_path, "w") as log:
-        ok, missing = kbuild.configure(tree, out, "tinyconfig", log, list(extra))
+        ok = True
+        if configure or not (out / ".config").exists():
+            ok, missing = kbuild.configure(tree, out, "tinyconfig", log, list(extra))
         if ok:
-            ok = kbuild._make(tree, [f"O={out}", *make_vars, "bzImage"], log, jobs) == 0
+            ok = kbuild._make(tree, [f"O={out}", *make_vars, target], log, jobs) == 0
     secs = round(time.monotonic() - t0, 1)
-    image = out / "arch" / "x86" / "boot" / "bzImage"
+    image = out / "arch" / "x86" / "boot" / "bzImage" if target == "bzImage" else out / "vmlinux"
     if not ok or not image.is_file():
         return kbuild.BuildResult(False, secs, None, kbuild.first_error(log_path) or "make failed", missing)
     return kbuild.BuildResult(True, secs, image, "", missing)
+
+
+def boot_image(vmlinux: Path, d: Path) -> Path:
+    """A mutant's ELF vmlinux as something the runner boots: runner/kernel/resolve boots a
+    bzImage's PVH vmlinux, kept in <cache>/kernels/local/<sha256 of the bzImage>.vmlinux. So a
+    4 KiB bzImage stub unique to this vmlinux, and the vmlinux put where its PVH copy goes:
+    no compressed image made and none decompressed (XZ: tens of seconds under load).
+    drop_pvh() removes it after the boots."""
+    from runner.kernel.bzimage import pvh_elf  # noqa: F401 (the format it stands in for)
+    elf = vmlinux.read_bytes()
+    if elf[:4] != b"\x7fELF" or b"Xen\x00" not in elf:
+        raise RuntimeError(f"{vmlinux} is not a PVH-bootable ELF (CONFIG_PVH?)")
+    stub = bytearray(4096)
+    stub[0x1F1] = 4
+    stub[0x202:0x206] = b"HdrS"
+    stub[0x248:0x250] = (0).to_bytes(4, "little") + (16).to_bytes(4, "little")
+    stub[0x400:0x420] = hashlib.sha256(elf).digest()
+    img = d / "bzImage.stub"
+    img.write_bytes(bytes(stub))
+    local = cache_dir() / "kernels" / "local"
+    local.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256(bytes(stub)).hexdigest()[:16]
+    tmp = local / f".{h}.vmlinux.part"
+    tmp.write_bytes(elf)
+    os.replace(tmp, local / f"{h}.vmlinux")
+    return img
 
 
 @dataclass
@@ -164,6 +198,11 @@ class Config:
     jobs: int = 2
     base_runs: int = 2
     say: object = print
+    target: str = "vmlinux"    # what a mutant builds: vmlinux (booted as PVH) or bzImage
+
+    def mutant_opts(self) -> Options:
+        """One boot a part: a crash already kills the mutant, no boot again after it."""
+        return dataclasses.replace(self.opts, max_boots=1)
 
 
 @dataclass
@@ -230,7 +269,8 @@ def run_one(cfg: Config, base: Baseline, m: Mutant) -> dict:
     text = (cfg.tree / m.file).read_text()
     new_text = m.apply_to(text)
     with tree_apply.applied(cfg.tree, state_dir(cfg), m.file, new_text, cfg.out):
-        b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs)
+        b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs, target=cfg.target,
+                       configure=False)
     # the tree is restored here: the image is what the mutant built
     rec["build_s"] = b.seconds
     if qemu.stopping():
@@ -239,6 +279,7 @@ def run_one(cfg: Config, base: Baseline, m: Mutant) -> dict:
         rec.update(outcome=UNBUILDABLE, why=b.why, boot_s=0.0)
         return rec
     first, rest = split_cases(cfg.cases, m.file)
+    image = boot_image(b.image, d) if cfg.target == "vmlinux" else b.image
 
     def stop_on(c):
         if c.name in base.flaky or c.name not in base.sig:
@@ -254,7 +295,7 @@ def run_one(cfg: Config, base: Baseline, m: Mutant) -> dict:
     for n, part in enumerate([first, rest] if rest else [first]):
         if not part:
             continue
-        r = boot(b.image, part, cfg.opts, d / f"boot{n + 1}", stop_on=stop_on)
+        r = boot(image, part, cfg.mutant_opts(), d / f"boot{n + 1}", stop_on=stop_on)
         if qemu.stopping():
             raise Interrupted()
         rec["boot_s"] += r.seconds
@@ -274,7 +315,7 @@ def run_one(cfg: Config, base: Baseline, m: Mutant) -> dict:
         rec.update(outcome=KILLED if diff else SURVIVED, why="; ".join(diff[:3]), diffs=diff)
         if diff:
             break
-    drop_pvh(b.image)
+    drop_pvh(image)
     return rec
 
 
