@@ -233,11 +233,13 @@ def baseline(cfg: Config, reuse: bool = False) -> Baseline:
     d.mkdir(parents=True, exist_ok=True)
     cfg.say(f"kmutate: building {cfg.tree} in {cfg.out} (tinyconfig + ubc.config; the first "
             "build takes minutes)")
-    b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs)
+    saved = cfg.results / "baseline.json"
+    reusing = reuse and saved.exists()
+    b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs,
+                   target=cfg.target if reusing else "bzImage")
     if not b.ok:
         raise RuntimeError(f"the unmutated tree does not build: {b.why} (log {d / 'build.log'})")
-    saved = cfg.results / "baseline.json"
-    if reuse and saved.exists():
+    if reusing:
         js = json.loads(saved.read_text())
         cfg.say("kmutate: the unmutated kernel's results: those of the run resumed")
         return Baseline(js["sig"], set(js["flaky"]), b.seconds, js.get("boot_s", 0.0))

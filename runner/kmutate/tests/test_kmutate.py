@@ -134,6 +134,15 @@ def test_every_operator_on_the_fake_tree():
         assert m.function in ("io_provide_buffers_prep", "io_add_buffers")
 
 
+def test_ids_unique_when_a_line_repeats(tmp_path):
+    (tmp_path / "io_uring").mkdir()
+    (tmp_path / "io_uring" / "kbuf.c").write_text(
+        "int f(int a)\n{\n\tif (a)\n\t\treturn -EINVAL;\n\tif (a > 1) {\n"
+        "\t\tif (a)\n\t\t\treturn -EINVAL;\n\t}\n\treturn 0;\n}\n")
+    ms = mut.generate(tmp_path)
+    assert len(ms) == len({m.id for m in ms}) == 5, [m.id for m in ms]  # 2 checks, 2 errnos, 1 bound
+
+
 def test_sampling_is_seeded_and_sorted():
     a, pool = mut.select(HERE / "tree", 4, seed=7, hand=False)
     b, _ = mut.select(HERE / "tree", 4, seed=7, hand=False)
