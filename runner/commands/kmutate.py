@@ -38,6 +38,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=21, help="the sampling seed (default 21)")
     p.add_argument("--only", metavar="REGEX", help="only the mutants whose id matches")
     p.add_argument("--no-hand", action="store_true", help="leave out runner/kmutate/mutants.txt")
+    p.add_argument("--all-cases", action="store_true", help="a mutant its file's cases "
+                   "(targets.txt) do not kill boots again with every other case")
     p.add_argument("--list", action="store_true", help="list the selected mutants and exit")
     p.add_argument("--resume", metavar="DIR", help="continue the run whose results folder is DIR")
     p.add_argument("--report", metavar="DIR", help="only write DIR/report.md from DIR/results.jsonl")
@@ -97,7 +99,7 @@ def main(a) -> int:
     opts = Options(build=Path(a.build).resolve(), accel=a.accel, max_boots=2)
     opts.case_timeout = a.case_timeout or 30
     cfg = engine.Config(tree, out, results, cases, opts, a.jobs,
-                        say=lambda s: print(s, flush=True))
+                        say=lambda s: print(s, flush=True), rest=a.all_cases)
     t0 = time.monotonic()
     try:
         if a.coverage:

@@ -199,6 +199,7 @@ class Config:
     base_runs: int = 2
     say: object = print
     target: str = "vmlinux"    # what a mutant builds: vmlinux (booted as PVH) or bzImage
+    rest: bool = False         # a survivor boots again with the cases not of its file
 
     def mutant_opts(self) -> Options:
         """One boot a part: a crash already kills the mutant, no boot again after it."""
@@ -281,6 +282,8 @@ def run_one(cfg: Config, base: Baseline, m: Mutant) -> dict:
         rec.update(outcome=UNBUILDABLE, why=b.why, boot_s=0.0)
         return rec
     first, rest = split_cases(cfg.cases, m.file)
+    if not cfg.rest:
+        rest = []
     image = boot_image(b.image, d) if cfg.target == "vmlinux" else b.image
 
     def stop_on(c):
