@@ -40,6 +40,8 @@ def add_arguments(p) -> None:
     p.add_argument("--no-hand", action="store_true", help="leave out runner/kmutate/mutants.txt")
     p.add_argument("--all-cases", action="store_true", help="a mutant its file's cases "
                    "(targets.txt) do not kill boots again with every other case")
+    p.add_argument("--interleave", action="store_true", help="run the files' mutants in "
+                   "turn (a run stopped early has some of every file), not file by file")
     p.add_argument("--list", action="store_true", help="list the selected mutants and exit")
     p.add_argument("--resume", metavar="DIR", help="continue the run whose results folder is DIR")
     p.add_argument("--report", metavar="DIR", help="only write DIR/report.md from DIR/results.jsonl")
@@ -83,6 +85,8 @@ def main(a) -> int:
     cases = select_cases(a.cases)
     if a.list:
         ms, pool = mut.select(tree, a.count, a.seed, not a.no_hand, a.only)
+        if a.interleave:
+            ms = mut.interleave(ms)
         for m in ms:
             print(f"{m.id:60} {m.where:22} {m.describe()}" + (f"  = {m.equivalent}" if m.equivalent else ""))
         print(f"kmutate: {len(ms)} mutants (sampled from {pool} with seed {a.seed})")
@@ -105,6 +109,8 @@ def main(a) -> int:
         if a.coverage:
             return coverage.main(cfg, header(cfg, tree, ""))
         ms, pool = mut.select(tree, a.count, a.seed, not a.no_hand, a.only)
+        if a.interleave:
+            ms = mut.interleave(ms)
         print(f"kmutate: {len(ms)} mutants (seed {a.seed}, from a pool of {pool}); results in "
               f"{results}", flush=True)
         recs = engine.run(cfg, ms, resume=bool(a.resume))

@@ -356,3 +356,17 @@ def select(tree: Path, count: int, seed: int, hand: bool = True, only: str | Non
             uniq.append(m)
     uniq.sort(key=lambda m: (m.file, m.line, m.id))
     return uniq, len(pool)
+
+
+def interleave(ms: list[Mutant]) -> list[Mutant]:
+    """Round robin over the files, each file's in line order: a run stopped early has some of
+    every file (a little slower: the previous file's object is rebuilt at each mutant)."""
+    by: dict[str, list[Mutant]] = {}
+    for m in ms:
+        by.setdefault(m.file, []).append(m)
+    out, lists = [], [by[f] for f in sorted(by)]
+    while any(lists):
+        for l in lists:
+            if l:
+                out.append(l.pop(0))
+    return out

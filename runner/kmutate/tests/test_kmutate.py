@@ -152,6 +152,12 @@ def test_sampling_is_seeded_and_sorted():
     assert len(seeds) > 1
 
 
+def test_interleave_takes_the_files_in_turn():
+    ms = [mut.Mutant(f"{f}{i}", f, "f", i, "bound", [], []) for f in ("a", "b") for i in (1, 2, 3)]
+    ms.append(mut.Mutant("c1", "c", "f", 1, "bound", [], []))
+    assert [m.id for m in mut.interleave(ms)] == ["a1", "b1", "c1", "a2", "b2", "a3", "b3"]
+
+
 def test_hand_and_equivalent_lists(tmp_path):
     hand = tmp_path / "mutants.txt"
     hand.write_text("# x\nmutant io_uring/kbuf.c cap io_provide_buffers_prep\n"
