@@ -77,6 +77,9 @@ def main(a) -> int:
         recs = engine.read_records(d / "results.jsonl")
         if not recs:
             raise UsageError(f"{d}/results.jsonl: no records")
+        eq = mut.read_equivalent()  # marked since the run: the file decides, not the record
+        for r in recs:
+            r["equivalent"] = eq.get(r["id"], "")
         (d / "report.md").write_text(report.markdown(recs, [f"# Kernel mutation run ({d})"]))
         print(report.summary_line(recs))
         print(f"kmutate: report {d / 'report.md'}")
