@@ -157,8 +157,13 @@ def main(cfg: "engine.Config", header: list[str]) -> int:
     b = engine.make_build(cfg.tree, cfg.out, cfg.results / "build.log", cfg.jobs, EXTRA, MAKE_VARS)
     if not b.ok:
         raise RuntimeError(f"the gcov build failed: {b.why} (log {cfg.results / 'build.log'})")
+    cfg_text = (cfg.out / ".config").read_text()
+    lost = [l for l in EXTRA if l not in cfg_text.splitlines()]
+    if lost:
+        raise RuntimeError(f"the tree's Kconfig did not keep {' '.join(lost)}")
     if b.missing:
-        raise RuntimeError(f"the tree's Kconfig did not keep {' '.join(b.missing)}")
+        cfg.say(f"kmutate: the tree's Kconfig did not keep {' '.join(b.missing)} (as for the "
+                "mutants' build)")
     cfg.opts.extra_append = (cfg.opts.extra_append + " ubc.gcov=1").strip()
     cfg.opts.max_boots = 1
     r = engine.boot(b.image, cfg.cases, cfg.opts, cfg.results / "boot")
