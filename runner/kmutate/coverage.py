@@ -61,10 +61,10 @@ def gcda_from_console(lines: list[str], dest: Path) -> list[Path]:
 
 def run_gcov(tree: Path, out: Path, gcda_dir: Path, work: Path, obj: str) -> dict:
     """gcov's JSON for io_uring/<obj>.c: the .gcno from the build, the .gcda from the guest."""
-    w = work / obj
+    w = (work / obj).resolve()
     w.mkdir(parents=True, exist_ok=True)
     gcno = out / "io_uring" / f"{obj}.gcno"
-    gcda = gcda_dir / f"{obj}.gcda"
+    gcda = gcda_dir.resolve() / f"{obj}.gcda"
     if not gcno.exists():
         raise CoverageError(f"{gcno} missing: the build did not profile io_uring/{obj}.o")
     shutil.copy2(gcno, w / f"{obj}.gcno")
