@@ -140,6 +140,15 @@ mutate: all $(HTESTS)
 mutate-fast: all $(HTESTS)
 	$(MUTATE) --build $(BUILD) --fast
 
+# Kernel mutation run and coverage (docs/kmutate.md): builds and boots a kernel per mutant,
+# about 30 s each under TCG. Not part of check. KMUTATE: extra options (--count N, --tree DIR).
+kmutate: all
+	scripts/setup --kbuild
+	./run_tests.sh kmutate --no-build $(KMUTATE)
+kmutate-coverage: all
+	scripts/setup --kbuild
+	./run_tests.sh kmutate --coverage --no-build $(KMUTATE)
+
 $(BUILD)/bin/run-cases.sh: runner/guest/run-cases.sh
 	@mkdir -p $(@D)
 	cp $< $@
@@ -178,5 +187,5 @@ overlay: all
 
 FORCE:
 
-.PHONY: all bench check clean setup harness-test mutate mutate-fast kselftest-install kselftest-tar overlay FORCE
+.PHONY: all bench check clean setup harness-test kmutate kmutate-coverage mutate mutate-fast kselftest-install kselftest-tar overlay FORCE
 .SECONDARY:

@@ -18,7 +18,7 @@ PROG = "run_tests.sh"
 def commands() -> dict:
     """name -> module (imported lazily where it pulls in much)."""
     from runner.bisect import packages as bisect_packages, step as bisect_step
-    from runner.commands import durations, gate, judge, kcidb, merge, plan, report, run
+    from runner.commands import durations, gate, judge, kcidb, kmutate, merge, plan, report, run
     from runner.commands import kselftest_guest, kselftest_log
     from runner.commands import initramfs, lava_job, lava_log, lava_overlay, squad
     return {"run": run, "list-kernels": None, "judge": judge, "gate": gate, "report": report,
@@ -26,7 +26,7 @@ def commands() -> dict:
             "plan": plan, "merge": merge, "kcidb": kcidb, "durations": durations,
             "kselftest-log": kselftest_log, "kselftest-guest": kselftest_guest,
             "initramfs": initramfs, "lava-job": lava_job, "lava-overlay": lava_overlay,
-            "lava-log": lava_log, "squad": squad}
+            "lava-log": lava_log, "squad": squad, "kmutate": kmutate}
 
 
 EPILOG = """exit status: 0 ok, 1 regression (or a gate's), 2 usage or input error (one line,

@@ -66,6 +66,7 @@ VARS = {v.name: v for v in (
     Var("UBC_QEMU_ARM64", str, "the QEMU binary for arm64 guests (default qemu-system-aarch64)"),
     Var("UBC_VNG", str, "the vng binary (default: vng on PATH)"),
     Var("UBC_BUSYBOX_VERSION", str, "busybox-static version for the initramfs (default: deps.conf)"),
+    Var("KDIR", str, "a kernel source tree: kmutate's --tree (and the kselftest headers' source)"),
     Var("UBC_KBUILD_DIR", str, "where bisect-step builds kernels (default <cache>/kbuild)"),
     Var("UBC_APT_TIMEOUT", seconds, "seconds an apt-get or apt-cache call may take (default 900)"),
     Var("UBC_EXTRACT_TIMEOUT", seconds, "seconds a package's extraction may take (default 600)"),

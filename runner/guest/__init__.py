@@ -6,3 +6,7 @@
 GUEST_START = "# ubc-guest: start"
 GUEST_DONE = "# ubc-guest: done"     # the cases ran; the guest powers off
 GUEST_ALIVE = "# ubc-guest: alive"   # the accelerator probe's guest reached its init
+# ubc.gcov=1 (opt-in): the kernel's gcov data after the cases, a base64 tar.gz, each line prefixed
+GCOV_PREFIX = "# ubc-gcov: "
+GCOV_BEGIN = "# ubc-gcov: begin"
+GCOV_END = "# ubc-gcov: end"

@@ -12,7 +12,7 @@ from runner.core.errors import UsageError
 RUNNER = Path(__file__).resolve().parents[2]
 # Lower layers first; a package may import its own modules and any lower layer's.
 LAYERS = [{"core", "guest"}, {"ktap", "kernel"}, {"judge"}, {"report"}, {"run"},
-          {"bisect", "kselftest", "lab", "shard"}, {"commands"}, {"cli", "__main__"}]
+          {"bisect", "kselftest", "lab", "shard"}, {"kmutate"}, {"commands"}, {"cli", "__main__"}]
 RANK = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
 
 
