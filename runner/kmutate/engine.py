@@ -25,7 +25,7 @@ from pathlib import Path
 from runner.bisect import kbuild
 from runner.core.status import Status
 from runner.kernel import qemu
-from runner.kernel.cache import cache_dir
+from runner.kernel.cache import cache_dir, record_of, write_verified
 from runner.kernel.initramfs import Initramfs
 from runner.kmutate import apply as tree_apply
 from runner.kmutate.mutants import Mutant, read_case_sets
@@ -133,9 +133,8 @@ def boot_image(vmlinux: Path, d: Path) -> Path:
     local = cache_dir() / "kernels" / "local"
     local.mkdir(parents=True, exist_ok=True)
     h = hashlib.sha256(bytes(stub)).hexdigest()[:16]
-    tmp = local / f".{h}.vmlinux.part"
-    tmp.write_bytes(elf)
-    os.replace(tmp, local / f"{h}.vmlinux")
+    # With its size+sha256 record, as resolve keeps a PVH copy: one without is made again.
+    write_verified(local / f"{h}.vmlinux", elf)
     return img
 
 
@@ -328,7 +327,9 @@ def drop_pvh(image: Path) -> None:
     """The PVH vmlinux a boot put in the shared kernel cache for this mutant's image (nobody
     boots it again), and only that one (runner/kernel/resolve.local_bzimage names it)."""
     h = hashlib.sha256(image.read_bytes()).hexdigest()[:16]
-    (cache_dir() / "kernels" / "local" / f"{h}.vmlinux").unlink(missing_ok=True)
+    vmlinux = cache_dir() / "kernels" / "local" / f"{h}.vmlinux"
+    vmlinux.unlink(missing_ok=True)
+    record_of(vmlinux).unlink(missing_ok=True)
 
 
 def split_cases(cases: list[str], file: str) -> tuple[list[str], list[str]]:
