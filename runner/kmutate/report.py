@@ -54,9 +54,10 @@ def summary_line(records: list[dict]) -> str:
 
 
 def changed(r: dict) -> tuple[str, str]:
+    """The changed lines, one line each, with | escaped for a markdown table."""
     old = " ".join(l.strip() for l in r["old"] if l.strip())
     new = " ".join(l.strip() for l in r["new"] if l.strip() and l.strip() not in (";", "else ;"))
-    return old, new or "(removed)"
+    return old.replace("|", "\\|"), (new or "(removed)").replace("|", "\\|")
 
 
 def markdown(records: list[dict], header: list[str] = ()) -> str:
