@@ -27,12 +27,13 @@ from runner.kernel import resolve as kernels
 from runner.kernel.initramfs import Initramfs
 from runner.lab import lava, lava_log
 from runner.run.kernel_run import Options
+from runner.run.preflight import select_cases
 from runner.testing.fakes import GUEST_CASES
 
 TOP = Path(__file__).resolve().parents[3]
 KERNELS = os.environ.get("UBC_E2E_LAVA", "7.3").split()
-BUILT = sorted(p.name for p in (TOP / "build" / "bin").glob("*") if p.name != "run-cases.sh") \
-    if (TOP / "build" / "bin").is_dir() else []
+# The default selection's built cases (the stress tier runs only with --stress).
+BUILT = sorted(c for c in select_cases([]) if (TOP / "build" / "bin" / c).exists())
 
 pytestmark = [
     pytest.mark.skipif(KERNELS == ["none"], reason="UBC_E2E_LAVA=none"),

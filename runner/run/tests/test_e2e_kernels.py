@@ -84,7 +84,7 @@ def test_every_kernel_booted_and_every_case_has_a_result(matrix_run):
     for kid, k in kernels.items():
         assert set(k) == {"id", "package", "package_version", "sha256", "release", "proc_version",
                           "accel", "accel_why", "boot_seconds", "seconds", "end_reason", "error",
-                          "ran", "boots", "console_log", "ktap", "cases", "events"}
+                          "ran", "boots", "console_log", "ktap", "cases", "events", "arch"}
         assert k["ran"] and all("verdict" in c for c in k["cases"].values())
         assert k["package"].startswith(("linux-image-", "linux-binary-")) and len(k["sha256"]) == 64
         assert k["accel"] in ("tcg", "kvm") and k["boot_seconds"] > 0
