@@ -22,9 +22,9 @@ def test_kernel_ids_carry_a_foreign_architecture():
 
 
 MADISON = """\
-linux-binary-7.3.4+deb13-cloud-arm64 | 7.3.4-1~bpo13+1 | http://deb.debian.org/debian trixie-backports/main arm64 Packages
-linux-image-7.3.4+deb13-cloud-arm64 | 7.3.4-1~bpo13+1 | http://deb.debian.org/debian trixie-backports/main arm64 Packages
-linux-image-6.12.117+deb13-cloud-arm64 | 6.12.117-1 | http://deb.debian.org/debian trixie/main arm64 Packages
+linux-binary-7.3.4+deb13-cloud-arm64 | 7.3.4-1~bpo13+1 | MIRROR trixie-backports/main arm64 Packages
+linux-image-7.3.4+deb13-cloud-arm64 | 7.3.4-1~bpo13+1 | MIRROR trixie-backports/main arm64 Packages
+linux-image-6.12.117+deb13-cloud-arm64 | 6.12.117-1 | MIRROR trixie/main arm64 Packages
 """
 
 
