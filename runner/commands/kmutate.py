@@ -45,6 +45,9 @@ def add_arguments(p) -> None:
     p.add_argument("--list", action="store_true", help="list the selected mutants and exit")
     p.add_argument("--resume", metavar="DIR", help="continue the run whose results folder is DIR")
     p.add_argument("--report", metavar="DIR", help="only write DIR/report.md from DIR/results.jsonl")
+    p.add_argument("--recheck", metavar="DIR", help="boot again, with today's cases, the "
+                   "mutants that survived in the run DIR (not those marked equivalent); its other "
+                   "records are carried over, marked so. The same command continues it")
     p.add_argument("--coverage", action="store_true", help="gcov coverage of the cases instead "
                    "of mutants (a second build folder)")
     p.add_argument("--build-dir", metavar="DIR", help="kernel build folder (default: "
@@ -66,6 +69,25 @@ def header(cfg, tree: Path, extra: str) -> list[str]:
             f"- tree: {tree}", f"- machine: {platform.machine()}, {os.cpu_count()} cores{mem}, "
             f"QEMU accel {cfg.opts.accel}", f"- command: `run_tests.sh {' '.join(sys.argv[1:])}`",
             extra]
+
+
+def recheck_selection(tree: Path, prev: Path, results: Path, seed: int, hand: bool):
+    """The survivors of the run `prev` (those equivalent.txt does not mark) as mutants of
+    `tree`; every other record of `prev` is written to results/results.jsonl once, with
+    `carried` naming `prev`: a kill stays a kill when cases are only added."""
+    precs = engine.read_records(prev / "results.jsonl")
+    if not precs:
+        raise UsageError(f"--recheck {prev}: no results.jsonl records there")
+    eq = mut.read_equivalent()
+    again = {r["id"] for r in precs if r["outcome"] == engine.SURVIVED and not eq.get(r["id"])}
+    pool, size = mut.select(tree, -1, seed, hand, None)
+    ms = [m for m in pool if m.id in again]
+    lost = sorted(again - {m.id for m in ms})
+    if lost:
+        raise UsageError(f"--recheck {prev}: {len(lost)} of its survivors are not mutants of "
+                         f"{tree} (another source?): {', '.join(lost[:3])}")
+    engine.carry(results, [dict(r, carried=str(prev)) for r in precs if r["id"] not in again])
+    return ms, size
 
 
 def main(a) -> int:
@@ -99,8 +121,12 @@ def main(a) -> int:
     build(a, cases)
     backend = "kmutate-gcov" if a.coverage else "kmutate"
     out = Path(a.build_dir).resolve() if a.build_dir else kbuild.build_dir(tree, backend)
+    if a.recheck and (a.resume or a.coverage):
+        raise UsageError("--recheck starts its own run: not with --resume or --coverage")
     if a.resume:
         results = Path(a.resume)
+    elif a.recheck:
+        results = Path(a.results or TOP / "results" / f"kmutate-recheck-{engine.stamp()}")
     else:
         results = Path(a.results or TOP / "results" / f"kmutate{'-coverage' if a.coverage else ''}-{engine.stamp()}")
     opts = Options(build=Path(a.build).resolve(), accel=a.accel, max_boots=2)
@@ -111,12 +137,18 @@ def main(a) -> int:
     try:
         if a.coverage:
             return coverage.main(cfg, header(cfg, tree, ""))
-        ms, pool = mut.select(tree, a.count, a.seed, not a.no_hand, a.only)
+        if a.recheck:
+            ms, pool = recheck_selection(tree, Path(a.recheck), results, a.seed, not a.no_hand)
+        else:
+            ms, pool = mut.select(tree, a.count, a.seed, not a.no_hand, a.only)
         if a.interleave:
             ms = mut.interleave(ms)
         print(f"kmutate: {len(ms)} mutants (seed {a.seed}, from a pool of {pool}); results in "
               f"{results}", flush=True)
-        recs = engine.run(cfg, ms, resume=bool(a.resume))
+        recs = engine.run(cfg, ms, resume=bool(a.resume or a.recheck))
+        eq = mut.read_equivalent()
+        for r in recs:
+            r["equivalent"] = eq.get(r["id"], "")
     except KeyboardInterrupt:
         qemu.kill_running()
         engine.tree_apply.recover(tree, engine.state_dir(cfg), out)

@@ -374,6 +374,17 @@ def run(cfg: Config, mutants: list[Mutant], resume: bool = False) -> list[dict]:
     return read_records(jsonl)
 
 
+def carry(results: Path, records: list[dict]) -> None:
+    """Write records of an earlier run into results/results.jsonl, those not there yet."""
+    results.mkdir(parents=True, exist_ok=True)
+    jsonl = results / "results.jsonl"
+    have = done_ids(jsonl)
+    with open(jsonl, "a") as f:
+        for r in records:
+            if r["id"] not in have:
+                f.write(json.dumps(r) + "\n")
+
+
 def read_records(path: Path) -> list[dict]:
     if not path.exists():
         return []

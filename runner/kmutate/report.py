@@ -63,6 +63,12 @@ def changed(r: dict) -> tuple[str, str]:
 def markdown(records: list[dict], header: list[str] = ()) -> str:
     out = list(header)
     out += ["", "## Totals", "", summary_line(records), ""]
+    carried = [r for r in records if r.get("carried")]
+    if carried:
+        out += [f"{len(carried)} of these records are carried from "
+                f"{', '.join(sorted({r['carried'] for r in carried}))} (`--recheck`: its kills and "
+                f"the mutants it could not count; the cases that killed them are still in the "
+                f"suite); the other {len(records) - len(carried)} ran in this run.", ""]
     out += ["## Per file", ""] + table(tally(records, lambda r: r["file"]), "file") + [""]
     out += ["## Per function", ""] + table(tally(records, lambda r: (r["file"], r["function"])),
                                            "file function") + [""]
@@ -86,5 +92,6 @@ def markdown(records: list[dict], header: list[str] = ()) -> str:
     for r in sorted(killed, key=lambda r: (r["file"], r["line"])):
         old, new = changed(r)
         out.append(f"| `{r['id']}` | {r['file']}:{r['line']} | `{old}` -> `{new}` | "
-                   f"{(r.get('why') or '').replace('|', '/')[:200]} |")
+                   f"{(r.get('why') or '').replace('|', '/')[:200]}"
+                   f"{' (carried)' if r.get('carried') else ''} |")
     return "\n".join(out) + "\n"

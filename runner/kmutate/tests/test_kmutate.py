@@ -252,6 +252,47 @@ def test_killed_survived_unbuildable_unbootable_warn(tree, tmp_path):
 
 
 @needs_build
+def test_recheck_boots_only_the_survivors_and_carries_the_rest(tree, tmp_path):
+    """--recheck: the survivors of a run boot again (as after new cases were added); its
+    kills and uncounted mutants are carried, marked; the same command continues it."""
+    before = snapshot(tree)
+    cp, recs, first = kmutate(tmp_path, tree, "--count", "-1", FAKE_KILL=r"tmp >= MAX_BIDS",
+                              FAKE_BUILD_FAIL=r"nbufs\) - 1")
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    surv = {i for i, r in recs.items() if r["outcome"] == "survived"}
+    assert surv and any(r["outcome"] == "killed" for r in recs.values())
+    target = next(i for i, r in recs.items() if (r["line"], r["op"]) == (21, "bound"))
+    assert target in surv
+    again = tmp_path / "again"
+    (tmp_path / "qemu.log").unlink()
+    argv = cmd(tree, again, "--recheck", str(first), "--count", "-1")
+    e = env_for(tmp_path, FAKE_KILL=r"tmp >= MAX_BIDS|i <= pbuf")  # a "new case" kills it
+    cp2 = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=e)
+    assert cp2.returncode == 0, cp2.stdout + cp2.stderr
+    got = {json.loads(l)["id"]: json.loads(l) for l in (again / "results.jsonl").read_text().splitlines()}
+    assert set(got) == set(recs)
+    assert got[target]["outcome"] == "killed" and not got[target].get("carried")
+    assert all(got[i].get("carried") == str(first) for i in set(recs) - surv)
+    assert all(not got[i].get("carried") for i in surv)
+    # two baseline boots, then one boot per survivor only
+    assert len((tmp_path / "qemu.log").read_text().split()) == 2 + len(surv)
+    rep = (again / "report.md").read_text()
+    assert f"carried from {first}" in rep and "(carried)" in rep
+    # the same command again: nothing left to boot, no record twice
+    cp3 = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=e)
+    assert cp3.returncode == 0, cp3.stdout + cp3.stderr
+    lines = (again / "results.jsonl").read_text().splitlines()
+    assert len(lines) == len(recs) and "0 mutants to run" in cp3.stdout
+    assert snapshot(tree) == before
+
+
+@needs_build
+def test_recheck_of_a_folder_without_records_is_a_usage_error(tree, tmp_path):
+    cp, _, _ = kmutate(tmp_path, tree, "--recheck", str(tmp_path / "nothing"))
+    assert cp.returncode == 2 and "no results.jsonl records" in cp.stderr, cp.stdout + cp.stderr
+
+
+@needs_build
 def test_an_unbuildable_tree_is_not_run(tree, tmp_path):
     before = snapshot(tree)
     cp, recs, _ = kmutate(tmp_path, tree, "--count", "2", FAKE_BUILD_FAIL="MAX_BIDS_PER_BGID")
