@@ -9,65 +9,26 @@ from pathlib import Path
 
 import pytest
 from runner.testing.fakes import FAKE
-from runner.testing.fakes import fake_bzimage
+from runner.testing.fakes import ONE_CASE, fake_bzimage, one_case_consoles
 
 from runner.bisect import verdict as bv
 from runner.ktap.model import CaseResult, SubResult
 
 TOP = Path(__file__).resolve().parents[3]
-CASE = "provide_nr_bounds"
+CASE = ONE_CASE
 BUILT = (TOP / "build" / "bin" / CASE).is_file()
 needs_build = pytest.mark.skipif(not BUILT, reason="no case binaries built (run make)")
 
-HEAD = f"""[    0.000000] Linux version 6.12.107-fake
-KTAP version 1
-# uring-buffer-conformance on kernel 6.12.107-fake (x86_64)
-1..1
-    # Subtest: {CASE}
-    TAP version 13
-    1..1
-"""
-CONSOLES = {
-    "pass": HEAD + f"""    ok 1 nr_bounds.nr_65536_ok.provide_res
-ok 1 {CASE}
-# time: {CASE} 0.10
-1 passed, 0 failed, 0 skipped
-# ubc-guest: done exit 0
-""",
-    "fail": HEAD + f"""    # nr_bounds.nr_65536_ok.provide_res: Expected 0 (0) == res (-7)
-    not ok 1 nr_bounds.nr_65536_ok.provide_res
-not ok 1 {CASE}
-# time: {CASE} 0.10
-0 passed, 1 failed, 0 skipped
-# ubc-guest: done exit 1
-""",
-    "skip": HEAD + f"""    ok 1 nr_bounds.nr_65536_ok.provide_res # SKIP IORING_OP_PROVIDE_BUFFERS absent: EINVAL
-ok 1 {CASE} # SKIP IORING_OP_PROVIDE_BUFFERS absent: EINVAL
-# time: {CASE} 0.10
-0 passed, 0 failed, 1 skipped
-# ubc-guest: done exit 0
-""",
-    "timeout": HEAD + f"""not ok 1 {CASE} # TIMEOUT killed after 120s
-# time: {CASE} 120.00
-0 passed, 1 failed, 0 skipped
-# ubc-guest: done exit 1
-""",
-    "panic": HEAD + """[    3.101400] Kernel panic - not syncing: Fatal exception
-[    3.101600] ---[ end Kernel panic - not syncing: Fatal exception ]---
-""",
-    "bootpanic": """[    0.000000] Linux version 6.12.107-fake
-[    0.400000] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
-[    0.400100] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs ]---
-""",
+CONSOLES = one_case_consoles("6.12.107-fake")
+CONSOLES.update({
     "nothing": "",
-    "started": HEAD,
     "booting": "[    0.000000] Linux version 6.12.107-fake\n",
     "vngroot": """[    0.000000] Linux version 6.12.107-virtme
 [    1.098893] 9pnet_virtio: no channels available for device
 [    1.100386] VFS: Cannot open root device "" or unknown-block(0,0): error -2
 [    1.101258] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
 """,
-}
+})
 
 
 def env_for(tmp_path, console="pass", qemu="replay", **extra):

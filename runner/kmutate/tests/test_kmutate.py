@@ -16,50 +16,16 @@ import pytest
 
 from runner.kmutate import apply as tree_apply
 from runner.kmutate import coverage, mutants as mut, report
-from runner.testing.fakes import FAKE, fake_bzimage
+from runner.testing.fakes import FAKE, ONE_CASE, fake_bzimage, one_case_consoles
 
 TOP = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent / "fake"
-CASE = "provide_nr_bounds"
+CASE = ONE_CASE
 needs_build = pytest.mark.skipif(not (TOP / "build" / "bin" / CASE).is_file(),
                                  reason="no case binaries built (run make)")
 
-HEAD = f"""[    0.000000] Linux version 7.3.4-fake
-KTAP version 1
-# uring-buffer-conformance on kernel 7.3.4-fake (x86_64)
-1..1
-    # Subtest: {CASE}
-    TAP version 13
-    1..1
-"""
-CONSOLES = {
-    "PASS": HEAD + f"""    ok 1 nr_bounds.nr_65536_ok.provide_res
-ok 1 {CASE}
-# time: {CASE} 0.10
-1 passed, 0 failed, 0 skipped
-# ubc-guest: done exit 0
-""",
-    "FAIL": HEAD + f"""    # nr_bounds.nr_65536_ok.provide_res: Expected 0 (0) == res (-7)
-    not ok 1 nr_bounds.nr_65536_ok.provide_res
-not ok 1 {CASE}
-# time: {CASE} 0.10
-0 passed, 1 failed, 0 skipped
-# ubc-guest: done exit 1
-""",
-    "WARN": HEAD + f"""[    2.000000] ------------[ cut here ]------------
-[    2.000001] WARNING: CPU: 0 PID: 40 at io_uring/kbuf.c:12 io_add_buffers+0x10/0x20
-[    2.000002] ---[ end trace 0000000000000000 ]---
-    ok 1 nr_bounds.nr_65536_ok.provide_res
-ok 1 {CASE}
-# time: {CASE} 0.10
-1 passed, 0 failed, 0 skipped
-# ubc-guest: done exit 0
-""",
-    "NOBOOT": """[    0.000000] Linux version 7.3.4-fake
-[    0.400000] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
-[    0.400100] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs ]---
-""",
-}
+_ONE = one_case_consoles("7.3.4-fake")
+CONSOLES = {"PASS": _ONE["pass"], "FAIL": _ONE["fail"], "WARN": _ONE["warn"], "NOBOOT": _ONE["bootpanic"]}
 
 
 def snapshot(tree: Path) -> dict:
