@@ -154,11 +154,15 @@ def main(cfg: "engine.Config", header: list[str]) -> int:
     cfg.results.mkdir(parents=True, exist_ok=True)
     engine.tree_apply.recover(cfg.tree, engine.state_dir(cfg), cfg.out)
     cfg.say(f"kmutate: gcov build of {cfg.tree} in {cfg.out}")
-    b = engine.make_build(cfg.tree, cfg.out, cfg.results / "build.log", cfg.jobs, EXTRA, MAKE_VARS)
+    b = engine.make_build(cfg.tree, cfg.out, cfg.results / "build.log", cfg.jobs,
+                          engine.kconfig_lines() + EXTRA, MAKE_VARS)
     if not b.ok:
         raise RuntimeError(f"the gcov build failed: {b.why} (log {cfg.results / 'build.log'})")
     cfg_text = (cfg.out / ".config").read_text()
     lost = [l for l in EXTRA if l not in cfg_text.splitlines()]
+    dropped = engine.config_lost(cfg.out, engine.kconfig_lines())
+    if dropped:
+        cfg.say(f"kmutate: this tree's Kconfig dropped {', '.join(dropped)} (runner/kmutate/kmutate.config)")
     if lost:
         raise RuntimeError(f"the tree's Kconfig did not keep {' '.join(lost)}")
     if b.missing:

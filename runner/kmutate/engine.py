@@ -31,6 +31,7 @@ from runner.kmutate import apply as tree_apply
 from runner.kmutate.mutants import Mutant, read_case_sets
 from runner.run.kernel_run import KernelRun, Options
 
+KCONFIG = Path(__file__).resolve().parent / "kmutate.config"
 KILLED, SURVIVED, UNBUILDABLE, UNBOOTABLE, ERROR = "killed", "survived", "unbuildable", "unbootable", "error"
 COUNTED = (KILLED, SURVIVED)
 CRASH_EVENTS = ("panic", "oops", "bug", "warning", "kasan", "ubsan", "kfence", "lockup", "hung", "rcu")
@@ -89,6 +90,18 @@ def differences(base: dict, mut: dict, ignore: set[str] = frozenset()) -> list[s
 
 
 # -- build and boot ---------------------------------------------------------------------------
+
+def kconfig_lines() -> list[str]:
+    """kmutate.config's assignments: what the mutation and gcov builds add to ubc.config."""
+    return [l.strip() for l in KCONFIG.read_text().splitlines()
+            if l.strip() and not l.lstrip().startswith("#")]
+
+
+def config_lost(out: Path, lines: list[str]) -> list[str]:
+    """The lines Kconfig dropped (a dependency missing on this tree)."""
+    have = set((out / ".config").read_text().splitlines()) if (out / ".config").exists() else set()
+    return [l for l in lines if l not in have]
+
 
 def make_build(tree: Path, out: Path, log_path: Path, jobs: int, extra: list[str] = (),
                make_vars: list[str] = (), target: str = "bzImage",
@@ -235,10 +248,13 @@ def baseline(cfg: Config, reuse: bool = False) -> Baseline:
             "build takes minutes)")
     saved = cfg.results / "baseline.json"
     reusing = reuse and saved.exists()
-    b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs,
+    b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs, extra=kconfig_lines(),
                    target=cfg.target if reusing else "bzImage")
     if not b.ok:
         raise RuntimeError(f"the unmutated tree does not build: {b.why} (log {d / 'build.log'})")
+    lost = config_lost(cfg.out, kconfig_lines())
+    if lost:
+        cfg.say(f"kmutate: this tree's Kconfig dropped {', '.join(lost)} (runner/kmutate/kmutate.config)")
     if reusing:
         js = json.loads(saved.read_text())
         cfg.say("kmutate: the unmutated kernel's results: those of the run resumed")
