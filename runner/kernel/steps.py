@@ -145,8 +145,34 @@ def extract(deb: Path, pick: Callable[[str], str | None], dest: Path) -> set[str
     """Write the .deb's regular files that pick() names (member -> file name in dest) into
     dest; the names written. StepError when it is damaged, overruns UBC_EXTRACT_TIMEOUT or
     the disk is full (said as such)."""
-    timeout = seconds(EXTRACT_TIMEOUT)
     found: set[str] = set()
+
+    def take(tf) -> None:
+        for m in tf:
+            out = pick(m.name) if m.isfile() else None
+            if out:
+                with tf.extractfile(m) as src, open(dest / out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                found.add(out)
+    _read_tar(deb, dest, take)
+    return found
+
+
+def extract_tree(deb: Path, dest: Path) -> None:
+    """The .deb's whole file system tree (folders, links) under dest, bounded and checked as
+    extract() (virtme-ng's package: a Python tree, not a few files)."""
+    def take(tf) -> None:
+        if hasattr(tarfile, "data_filter"):
+            tf.extractall(dest, filter="tar")
+        else:
+            tf.extractall(dest)
+    _read_tar(deb, dest, take)
+
+
+def _read_tar(deb: Path, dest: Path, take: Callable) -> None:
+    """take(tarfile stream) over `dpkg-deb --fsys-tarfile deb`, in its own process group,
+    killed after UBC_EXTRACT_TIMEOUT; every failure one StepError line."""
+    timeout = seconds(EXTRACT_TIMEOUT)
     failure: BaseException | None = None
     whole = False
     g = Group(["dpkg-deb", "--fsys-tarfile", str(deb)], timeout)
@@ -154,12 +180,7 @@ def extract(deb: Path, pick: Callable[[str], str | None], dest: Path) -> set[str
         with qemu.tracked(g.proc):
             try:
                 with tarfile.open(fileobj=g.proc.stdout, mode="r|") as tf:
-                    for m in tf:
-                        out = pick(m.name) if m.isfile() else None
-                        if out:
-                            with tf.extractfile(m) as src, open(dest / out, "wb") as dst:
-                                shutil.copyfileobj(src, dst)
-                            found.add(out)
+                    take(tf)
                 whole = True
             except (tarfile.TarError, EOFError, OSError) as e:
                 failure = e
@@ -178,4 +199,3 @@ def extract(deb: Path, pick: Callable[[str], str | None], dest: Path) -> set[str
     if g.proc.returncode != 0:
         last = (err.strip().splitlines() or [f"exit {g.proc.returncode}"])[-1]
         raise StepError(f"{deb.name} is damaged: dpkg-deb: {last}")
-    return found

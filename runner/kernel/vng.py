@@ -18,13 +18,12 @@ import os
 import shlex
 import shutil
 import subprocess
-import tarfile
 from pathlib import Path
 
 from runner.core import env as ubc_env
 from runner.core.paths import TOP
 from runner.guest import GUEST_DONE
-from runner.kernel import qemu
+from runner.kernel import qemu, steps
 from runner.kernel.cache import cache_dir, locked
 from runner.kernel.resolve import FetchError, papt
 
@@ -44,14 +43,12 @@ def pinned() -> str:
 
 
 def _extract(deb: Path, dest: Path) -> None:
-    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    """Bounded and group-killed as every extraction (kernel/steps.py): a full disk or a stuck
+    dpkg-deb is one line, never a hang."""
     try:
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
-            tf.extractall(dest, filter="tar") if hasattr(tarfile, "data_filter") else tf.extractall(dest)
-    except (tarfile.TarError, EOFError) as e:
-        raise VngError(f"{deb.name} is damaged: {e}") from None
-    finally:
-        proc.wait()
+        steps.extract_tree(deb, dest)
+    except steps.StepError as e:
+        raise VngError(str(e)) from None
 
 
 def find() -> tuple[list[str], dict[str, str], str]:

@@ -182,3 +182,18 @@ def test_a_run_stopped_by_sigterm_ends_the_extraction(fake, monkeypatch):
         proc.wait()
     assert proc.returncode == 0 and "stopped" in out, out
     assert leftovers(fake) == [] and _alive(_pids(fake / "pids")) == []
+
+
+@pytest.mark.parametrize("mode,message", [("hang", "took more than 1s (UBC_EXTRACT_TIMEOUT)"),
+                                          ("enospc", "No space left on device")])
+def test_vng_extraction_is_bounded_as_the_kernels(fake, monkeypatch, mode, message):
+    """virtme-ng's package is extracted by the same bounded, group-killed step: a stuck
+    dpkg-deb or a full disk is one line (VngError, exit 3), never a hang."""
+    from runner.kernel import vng
+    monkeypatch.setenv("FAKE_DPKG", mode)
+    monkeypatch.setenv("UBC_EXTRACT_TIMEOUT", "1")
+    (fake / "root").mkdir()
+    err, took = bounded(lambda: vng._extract(fake / "virtme-ng.deb", fake / "root"))
+    assert isinstance(err, vng.VngError), err
+    assert message in str(err) and took < 10
+    assert _alive(_pids(fake / "pids")) == [], "dpkg-deb's children outlived the extraction"
