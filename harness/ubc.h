@@ -63,6 +63,7 @@ int ubc_decide_bundle(int got, char *why, size_t len);
 int ubc_decide_nop_inject(int got, char *why, size_t len);
 int ubc_decide_nop_fixed_buffer(int got, char *why, size_t len);
 int ubc_decide_rw_vec_fixed(int got, char *why, size_t len);
+int ubc_decide_sendrecv_fixed_buf(int got, char *why, size_t len);
 
 /* harness/ubc_buf.c: anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
 void *ubc_buf_alloc(size_t len);
