@@ -101,7 +101,8 @@ TEST_F(mshot, waitall_einval)
 
 /*
  * More than MULTISHOT_MAX_RETRY (32) receives in one go: 160 bytes waiting, a multishot recv
- * capped at 4 bytes a receive. io_recv_finish() (7.3) loops while the socket is not empty
+ * whose 4-byte buffers cap each receive (sqe len 0: a per-receive len is refused before 6.17).
+ * io_recv_finish() (7.3) loops while the socket is not empty
  * and forces a requeue after 32 loops; every one of the 40 CQEs still comes, in order, with
  * IORING_CQE_F_MORE, its ID and its 4 bytes, and the request stays armed: 4 more bytes later
  * give a 41st CQE with F_MORE. TCP, so that the bytes left are known on every kernel
@@ -147,7 +148,7 @@ TEST_F(mshot_long, forty_back_to_back_stays_armed)
 
 	ASSERT_EQ(0, ubc_tcp_send(self->sv, LONG_NR * LONG_SZ, 61, 0));
 	sqe = io_uring_get_sqe(&self->ring);
-	io_uring_prep_recv_multishot(sqe, self->sv[0], NULL, LONG_SZ, 0);
+	io_uring_prep_recv_multishot(sqe, self->sv[0], NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = BGID;
 	sqe->user_data = 8;
