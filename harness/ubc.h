@@ -45,7 +45,7 @@ const char *ubc_feature_name(enum ubc_feature f);
  * pbuf_inc and min_left; ubc_br_head's -errno else the head it said for pbuf_status;
  * io_uring_queue_init_mem's return for no_mmap; the CQE res of the selecting send, the recv
  * bundle, the two NOPs of nop_fixed_buffer (nop_inject: INJECT_RESULT, 1 meaning only that
- * nop_flags work) and the READV_FIXED).
+ * nop_flags work), the READV_FIXED and the plain SEND with IORING_RECVSEND_FIXED_BUF).
  */
 int ubc_decide_provide(int got, char *why, size_t len);
 int ubc_decide_buf_ring(int got, char *why, size_t len);
@@ -63,6 +63,7 @@ int ubc_decide_bundle(int got, char *why, size_t len);
 int ubc_decide_nop_inject(int got, char *why, size_t len);
 int ubc_decide_nop_fixed_buffer(int got, char *why, size_t len);
 int ubc_decide_rw_vec_fixed(int got, char *why, size_t len);
+int ubc_decide_sendrecv_fixed_buf(int got, char *why, size_t len);
 
 /* harness/ubc_buf.c: anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
 void *ubc_buf_alloc(size_t len);

@@ -4,6 +4,7 @@
  * opcodes (6.15), each beside its decisions (see ubc_probe.c for the rules every probe follows).
  */
 #include <sys/uio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "ubc.h"
 #include "ubc_regbuf.h"
@@ -151,4 +152,65 @@ int ubc_decide_rw_vec_fixed(int got, char *why, size_t len)
 		return ubc_why(why, len, 0, "errno EINVAL: a well-formed IORING_OP_READV_FIXED (opcode %d) returned it "
 			       "(opcode unknown before 6.15)", IORING_OP_READV_FIXED);
 	return ubc_why(why, len, got < 0 ? got : -EPROTO, "READV_FIXED of 64 bytes returned %d", got);
+}
+
+/*
+ * A plain IORING_OP_SEND of 16 bytes from registered slot 0 with IORING_RECVSEND_FIXED_BUF
+ * (io_uring_prep_send + ioprio, not SEND_ZC) over an AF_UNIX stream pair.
+ */
+int ubc_probe_sendrecv_fixed_buf(char *why, size_t len)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct iovec iov;
+	unsigned int flags;
+	void *mem = ubc_buf_alloc(4096);
+	int sv[2], ret, res = 0, p;
+
+	if (!mem)
+		return ubc_why(why, len, -ENOMEM, "mmap: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+		ret = -errno;
+		ubc_buf_free(mem, 4096);
+		return ubc_why(why, len, ret, "socketpair: %s", strerror(-ret));
+	}
+	ret = io_uring_queue_init(2, &ring, 0);
+	if (ret) {
+		p = ubc_why(why, len, ret, "io_uring_queue_init: %s", strerror(-ret));
+		goto out_sock;
+	}
+	iov = (struct iovec){ .iov_base = mem, .iov_len = 4096 };
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	if (ret) {
+		p = ubc_why(why, len, ret, "io_uring_register_buffers: %s", strerror(-ret));
+		goto out;
+	}
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_send(sqe, sv[0], mem, 16, 0);
+	sqe->ioprio = IORING_RECVSEND_FIXED_BUF;
+	sqe->buf_index = 0;
+	ret = ubc_submit_one(&ring, &res, &flags);
+	if (ret)
+		p = ubc_why(why, len, ret, "SEND submission: %s", strerror(-ret));
+	else
+		p = ubc_decide_sendrecv_fixed_buf(res, why, len);
+out:
+	io_uring_queue_exit(&ring);
+out_sock:
+	close(sv[0]);
+	close(sv[1]);
+	ubc_buf_free(mem, 4096);
+	return p;
+}
+
+/* got: the CQE res of that SEND of 16 bytes from registered slot 0. */
+int ubc_decide_sendrecv_fixed_buf(int got, char *why, size_t len)
+{
+	if (got == 16)
+		return 1;
+	/* Before "io_uring/net: support registered buffer for plain send and recv" the flag is not in SENDMSG_FLAGS. */
+	if (got == -EINVAL)
+		return ubc_why(why, len, 0, "errno EINVAL: a plain IORING_OP_SEND of 16 bytes with IORING_RECVSEND_FIXED_BUF "
+			       "from registered slot 0 returned it (the flag is SEND_ZC-only before 7.2)");
+	return ubc_why(why, len, got < 0 ? got : -EPROTO, "SEND with IORING_RECVSEND_FIXED_BUF of 16 bytes returned %d", got);
 }

@@ -84,4 +84,26 @@ TEST_F(send, send_len_does_not_cap_legacy_buffer)
 	}
 }
 
+/*
+ * A selecting send to a peer that has closed fails with its own errno, -EPIPE (net.c io_send()
+ * 7.3: only -ERESTARTSYS is turned into -EINTR; MSG_NOSIGNAL is always set, so no SIGPIPE).
+ * The buffer is used up all the same: the CQE names it (IORING_CQE_F_BUFFER, ID 40) and the
+ * remove finds only the other one (io_send_finish() -> io_put_kbuf() whatever the result).
+ */
+TEST_F(send, send_to_closed_peer_epipe)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+	unsigned int flags;
+	int res;
+
+	ASSERT_EQ(0, close(self->sv[1]));
+	self->sv[1] = -1;
+	io_uring_prep_send(sqe, self->sv[0], NULL, 0, 0);
+	ASSERT_EQ(0, ubc_submit_select(&self->ring, sqe, BGID, &res, &flags));
+	ASSERT_EQ(-EPIPE, res);
+	ASSERT_EQ(IORING_CQE_F_BUFFER | (40u << IORING_CQE_BUFFER_SHIFT), flags);
+	ASSERT_EQ(0, ubc_remove(&self->ring, 10, BGID, &res));
+	ASSERT_EQ(1, res);
+}
+
 TEST_HARNESS_MAIN

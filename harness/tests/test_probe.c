@@ -228,6 +228,17 @@ TEST(rw_vec_fixed_decision)
 	      { 0, -EPROTO, NULL });
 }
 
+/* 7.1 and older: a plain SEND with IORING_RECVSEND_FIXED_BUF is -EINVAL (unknown flag). */
+TEST(sendrecv_fixed_buf_decision)
+{
+	CHECK(ubc_decide_sendrecv_fixed_buf,
+	      { 16, 1, NULL },
+	      { -EINVAL, 0, "errno EINVAL: a plain IORING_OP_SEND" },
+	      { -EFAULT, -EFAULT, NULL },
+	      { 15, -EPROTO, NULL },
+	      { 0, -EPROTO, NULL });
+}
+
 TEST(unknown_feature_is_a_failure)
 {
 	char why[64];
