@@ -5,7 +5,8 @@
  * no IORING_CQE_F_MORE (the ring ran empty: net.c io_send_finish()). The buffers are consumed
  * (kbuf.c io_buffers_select() commits them at selection): the ring's head moves by their
  * number and a second send bundle finds the ring empty, -ENOBUFS with no flags, sending
- * nothing.
+ * nothing. A send bundle without buffer selection and len 0 sends nothing and ends at once:
+ * one CQE, res 0, no flags (io_send_finish(): a result <= 0 finishes the bundle).
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -75,6 +76,26 @@ TEST_F(bsend, sends_all_and_commits)
 	ASSERT_EQ(-ENOBUFS, res);
 	ASSERT_EQ(0u, flags);
 	usleep(20000);
+	ASSERT_EQ(0, ioctl(self->sv[0], FIONREAD, &n));
+	ASSERT_EQ(0, n);
+}
+
+TEST_F(bsend, no_select_zero_len_one_cqe)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+	unsigned long long ud;
+	unsigned int flags;
+	int res, n = -1;
+
+	io_uring_prep_send(sqe, self->sv[1], self->mem, 0, 0);
+	sqe->ioprio |= IORING_RECVSEND_BUNDLE;
+	sqe->user_data = 3;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, ubc_wait_cqe_ms(&self->ring, 5000, &res, &flags, &ud));
+	ASSERT_EQ(3u, ud);
+	ASSERT_EQ(0, res);
+	ASSERT_EQ(0u, flags);
+	ASSERT_EQ(-ETIME, ubc_wait_cqe_ms(&self->ring, 50, &res, &flags, &ud));
 	ASSERT_EQ(0, ioctl(self->sv[0], FIONREAD, &n));
 	ASSERT_EQ(0, n);
 }
