@@ -3,7 +3,9 @@
  * io_uring_register(2) IORING_REGISTER_BUFFERS: "a size limit of 1GiB per buffer". A
  * buffer of 1 GiB + 1 byte is EFAULT before any page is touched (io_buffer_validate() /
  * io_validate_user_buf_range(): len > SZ_1G), so a PROT_NONE reservation is enough; a
- * base whose range wraps the address space is EOVERFLOW.
+ * base whose range wraps the address space is EOVERFLOW. An iov_len of SIZE_MAX passes the
+ * "32-bit sanity" check (ulen > ULONG_MAX) and meets the length cap: EINVAL where the cap is
+ * io_validate_user_buf_range()'s 1 TiB (SZ_1T: -EINVAL), see expected/regbuf.toml.
  */
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -43,6 +45,14 @@ TEST_F(regbuf, wrapping_range_is_eoverflow)
 	struct iovec iov = { .iov_base = (void *)(~0UL - 4095), .iov_len = 8192 };
 
 	ASSERT_EQ(-EOVERFLOW, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_EQ(-ENXIO, io_uring_unregister_buffers(&self->ring));
+}
+
+TEST_F(regbuf, size_max_is_einval)
+{
+	struct iovec iov = { .iov_base = self->res, .iov_len = SIZE_MAX };
+
+	ASSERT_EQ(-EINVAL, io_uring_register_buffers(&self->ring, &iov, 1));
 	ASSERT_EQ(-ENXIO, io_uring_unregister_buffers(&self->ring));
 }
 
