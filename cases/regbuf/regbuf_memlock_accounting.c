@@ -155,7 +155,7 @@ static void release_steps(int *res, unsigned char *mem, int fd)
 		return;
 	res[1] = reg(&ring, mem, LIMIT);
 	res[2] = io_uring_unregister_buffers(&ring);
-	res[3] = reg(&ring, mem, LIMIT);
+	res[3] = reg(&ring, mem, LIMIT);	/* again: fits only if all were uncharged */
 	if (!res[3])
 		res[4] = read_lands(&ring, mem, fd);
 	io_uring_queue_exit(&ring);
