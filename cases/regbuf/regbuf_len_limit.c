@@ -3,9 +3,11 @@
  * io_uring_register(2) IORING_REGISTER_BUFFERS: "a size limit of 1GiB per buffer". A
  * buffer of 1 GiB + 1 byte is EFAULT before any page is touched (io_buffer_validate() /
  * io_validate_user_buf_range(): len > SZ_1G), so a PROT_NONE reservation is enough; a
- * base whose range wraps the address space is EOVERFLOW. An iov_len of SIZE_MAX passes the
- * "32-bit sanity" check (ulen > ULONG_MAX) and meets the length cap: EINVAL where the cap is
- * io_validate_user_buf_range()'s 1 TiB (SZ_1T: -EINVAL), see expected/regbuf.toml.
+ * base whose range wraps the address space is EOVERFLOW. An iov_len of SIZE_MAX is EINVAL:
+ * from 6.12 (seen on 6.12.117; 6.1.176 copies the iovec itself, io_copy_iov(), and answers
+ * EFAULT by its 1 GiB cap, expected/regbuf.toml) io_sqe_buffers_register() reads iovecs with
+ * iovec_from_user(), which refuses a length that does not fit ssize_t (copy_iovec_from_user():
+ * EINVAL) before io_validate_user_buf_range() sees it.
  */
 #include <sys/mman.h>
 #include <sys/uio.h>
