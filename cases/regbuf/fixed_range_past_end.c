@@ -52,9 +52,15 @@ FIXTURE_TEARDOWN(fixed)
 	ubc_buf_free(self->mem, BUF_LEN);
 }
 
+/* The variant's address: its own, or off from the registered base. */
+static unsigned char *target(unsigned char *mem, const FIXTURE_VARIANT(fixed) *v)
+{
+	return v->addr ? (unsigned char *)v->addr : mem + REG_OFF + v->off;
+}
+
 TEST_F(fixed, read_is_efault)
 {
-	unsigned char *p = variant->addr ? (unsigned char *)variant->addr : self->mem + REG_OFF + variant->off;
+	unsigned char *p = target(self->mem, variant);
 
 	memset(self->mem, 0xee, BUF_LEN);
 	ASSERT_EQ(-EFAULT, ubc_rw_fixed(&self->ring, 0, self->fd, p, variant->len, 0, 0));
@@ -63,7 +69,7 @@ TEST_F(fixed, read_is_efault)
 
 TEST_F(fixed, write_is_efault)
 {
-	unsigned char *p = variant->addr ? (unsigned char *)variant->addr : self->mem + REG_OFF + variant->off;
+	unsigned char *p = target(self->mem, variant);
 	unsigned char back[BUF_LEN];
 
 	memset(self->mem, 0xee, BUF_LEN);

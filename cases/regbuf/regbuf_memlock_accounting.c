@@ -7,9 +7,10 @@
  * __io_account_mem(): locked_vm + pages > limit); unregistering uncharges them all
  * (io_buffer_unaccount_pages() / 6.1's imu->acct_pages). The ring's own memory is not
  * charged on 6.1 (io_mem_alloc()) and 7.3 (io_create_region(NULL, ...)), but is on some
- * kernels between (see drop_and_ring()). Each test runs in a child that drops to a uid of its
- * own (setuid: no capabilities left, and a user nobody else charges, so locked_vm starts at 0)
- * and leaves LIMIT pages of RLIMIT_MEMLOCK for buffers.
+ * kernels between (see drop_and_ring(); the test logs the charge). Each test runs in a
+ * child that drops to a uid of its own (setuid: no capabilities left, and a user nobody
+ * else charges, so locked_vm starts at 0) and leaves LIMIT pages of RLIMIT_MEMLOCK for
+ * buffers.
  * Buffers are page aligned and not huge pages (MADV_NOHUGEPAGE), so N bytes are N/4096 pages.
  */
 #include <sys/mman.h>
@@ -59,9 +60,9 @@ FIXTURE_TEARDOWN(memlock)
 /*
  * In the child: a fresh uid (no CAP_IPC_LOCK), then a ring, then RLIMIT_MEMLOCK = what the
  * ring was charged + LIMIT pages. Some kernels charge the ring's own pages to the same user
- * (6.18: io_create_region() with ctx->user; 6.1 and 7.3 do not): the limit a ring is first
- * created under, raised a page at a time from 0, is its charge (a refused ring charges
- * nothing). *ring_pages: that charge.
+ * (2 pages for this ring on 6.16.12 to 7.1.13 and host 6.18.44; 0 on 6.1.176, 6.12.117,
+ * 7.2.13 and 7.3.4): the limit a ring is first created under, raised a page at a time from
+ * 0, is its charge (a refused ring charges nothing). *ring_pages: that charge.
  */
 static int drop_and_ring(struct io_uring *ring, int *ring_pages)
 {
