@@ -101,15 +101,35 @@ static int read_lands(struct io_uring *ring, unsigned char *mem, int fd)
 	return (int)ubc_mismatch(mem, LIMIT * PG, 61, 0);
 }
 
-static void run_child(struct __test_metadata *_metadata, int *res, void (*steps)(int *, unsigned char *, int),
-		      unsigned char *mem, int fd)
+/*
+ * In a child: drop, make the ring, register first pages, unregister, register again pages
+ * and read through them. res: [0] drop and ring ([5] its charge), [1] first, [2] unregister,
+ * [3] again, [4] the read (-1: every byte landed).
+ */
+static void steps(int *res, unsigned char *mem, int fd, int first, int again)
+{
+	struct io_uring ring;
+
+	res[0] = drop_and_ring(&ring, &res[5]);
+	if (res[0])
+		return;
+	res[1] = reg(&ring, mem, first);
+	res[2] = io_uring_unregister_buffers(&ring);
+	res[3] = reg(&ring, mem, again);
+	if (!res[3])
+		res[4] = read_lands(&ring, mem, fd);
+	io_uring_queue_exit(&ring);
+}
+
+static void run_child(struct __test_metadata *_metadata, int *res, unsigned char *mem, int fd,
+		      int first, int again)
 {
 	int status;
 	pid_t pid = fork();
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		steps(res, mem, fd);
+		steps(res, mem, fd, first, again);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -118,27 +138,11 @@ static void run_child(struct __test_metadata *_metadata, int *res, void (*steps)
 	TH_LOG("the ring was charged %d pages", res[5]);
 }
 
-/* res: [0] drop and ring ([5] its charge), [1] LIMIT + 1 pages, [2] unregister after it, [3] LIMIT pages, [4] read. */
-static void over_limit_steps(int *res, unsigned char *mem, int fd)
-{
-	struct io_uring ring;
-
-	res[0] = drop_and_ring(&ring, &res[5]);
-	if (res[0])
-		return;
-	res[1] = reg(&ring, mem, LIMIT + 1);
-	res[2] = io_uring_unregister_buffers(&ring);
-	res[3] = reg(&ring, mem, LIMIT);
-	if (!res[3])
-		res[4] = read_lands(&ring, mem, fd);
-	io_uring_queue_exit(&ring);
-}
-
 TEST_F(memlock, one_page_over_limit_is_enomem)
 {
 	int *res = self->res;
 
-	run_child(_metadata, res, over_limit_steps, self->mem, self->fd);
+	run_child(_metadata, res, self->mem, self->fd, LIMIT + 1, LIMIT);
 	ASSERT_EQ(-ENOMEM, res[1]) TH_LOG("%d pages with a limit of %d", LIMIT + 1, LIMIT);
 	ASSERT_EQ(-ENXIO, res[2]);
 	/* The refusal charged nothing: exactly the limit fits, and maps the buffer. */
@@ -146,27 +150,12 @@ TEST_F(memlock, one_page_over_limit_is_enomem)
 	ASSERT_EQ(-1, res[4]);
 }
 
-/* res: [0] drop and ring, [1] LIMIT pages, [2] unregister, [3] LIMIT pages again, [4] read. */
-static void release_steps(int *res, unsigned char *mem, int fd)
-{
-	struct io_uring ring;
-
-	res[0] = drop_and_ring(&ring, &res[5]);
-	if (res[0])
-		return;
-	res[1] = reg(&ring, mem, LIMIT);
-	res[2] = io_uring_unregister_buffers(&ring);
-	res[3] = reg(&ring, mem, LIMIT);	/* again: fits only if all were uncharged */
-	if (!res[3])
-		res[4] = read_lands(&ring, mem, fd);
-	io_uring_queue_exit(&ring);
-}
-
 TEST_F(memlock, unregister_uncharges_every_page)
 {
 	int *res = self->res;
 
-	run_child(_metadata, res, release_steps, self->mem, self->fd);
+	/* Again fits only if every page was uncharged. */
+	run_child(_metadata, res, self->mem, self->fd, LIMIT, LIMIT);
 	ASSERT_EQ(0, res[1]) TH_LOG("%d pages with a limit of %d: %s", LIMIT, LIMIT, strerror(-res[1]));
 	ASSERT_EQ(0, res[2]);
 	ASSERT_EQ(0, res[3]) TH_LOG("the same %d pages again after unregister: %s", LIMIT, strerror(-res[3]));

@@ -109,31 +109,32 @@ TEST_F(regbuf, wrong_struct_size_is_einval)
 	ASSERT_TRUE(slot0_is_mem0(&self->ring, self->mem[0], self->fd));
 }
 
-TEST_F(regbuf, unreadable_iovecs_is_efault)
+/* A raw update whose iovec array (tags 0) or tags array (tags 1) is a PROT_NONE page. */
+static int update_unreadable(struct io_uring *ring, struct iovec *iov, int tags)
 {
 	void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	__u64 tag;
 	int ret;
 
-	ASSERT_NE(MAP_FAILED, none);
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, self->iov, 1));
-	ret = raw_update(&self->ring, &self->iov[1], &tag, none, NULL, sizeof(struct io_uring_rsrc_update2));
+	if (none == MAP_FAILED)
+		return -errno;
+	ret = raw_update(ring, iov, &tag, tags ? NULL : none, tags ? none : NULL,
+			 sizeof(struct io_uring_rsrc_update2));
 	munmap(none, 4096);
-	ASSERT_EQ(-EFAULT, ret);
+	return ret;
+}
+
+TEST_F(regbuf, unreadable_iovecs_is_efault)
+{
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, self->iov, 1));
+	ASSERT_EQ(-EFAULT, update_unreadable(&self->ring, &self->iov[1], 0));
 	ASSERT_TRUE(slot0_is_mem0(&self->ring, self->mem[0], self->fd));
 }
 
 TEST_F(regbuf, unreadable_tags_is_efault)
 {
-	void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	__u64 tag;
-	int ret;
-
-	ASSERT_NE(MAP_FAILED, none);
 	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, self->iov, 1));
-	ret = raw_update(&self->ring, &self->iov[1], &tag, NULL, none, sizeof(struct io_uring_rsrc_update2));
-	munmap(none, 4096);
-	ASSERT_EQ(-EFAULT, ret);
+	ASSERT_EQ(-EFAULT, update_unreadable(&self->ring, &self->iov[1], 1));
 	ASSERT_TRUE(slot0_is_mem0(&self->ring, self->mem[0], self->fd));
 }
 
