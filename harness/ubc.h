@@ -153,6 +153,11 @@ int ubc_ring_bufs(int ring_fd, struct iovec *slots, int max);
  * and moves into the cgroup. ubc_memcg_limit: write memory.max ("0", "max", bytes).
  * ubc_memcg_leave: limit "max", back to the root cgroup, unlock. ubc_memcg_close: remove
  * the cgroup and the mount (after leave). Each returns 0 or -errno.
+ * ubc_memcg_prove: the premise, with memory.max set to limit: inside, a new ring (accounted
+ * allocations) is refused with -ENOMEM, and the process leaves again: 0 it held, -EPROTO a
+ * ring was made (or refused with another errno: why says which), -errno a step failed.
+ * ubc_memcg_ready: ubc_memcg_open, then ubc_memcg_prove with "0" (closed again if that
+ * fails): 1 ready, 0 unavailable, -errno broken, why saying what (UBC_MEMCG_READY).
  */
 struct ubc_memcg {
 	char root[32];		/* the private cgroup2 mount */
@@ -164,5 +169,7 @@ int ubc_memcg_enter(struct ubc_memcg *m);
 int ubc_memcg_limit(struct ubc_memcg *m, const char *max);
 int ubc_memcg_leave(struct ubc_memcg *m);
 void ubc_memcg_close(struct ubc_memcg *m);
+int ubc_memcg_prove(struct ubc_memcg *m, const char *limit, char *why, size_t len);
+int ubc_memcg_ready(struct ubc_memcg *m, char *why, size_t len);
 
 #endif

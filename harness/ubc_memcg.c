@@ -191,3 +191,42 @@ void ubc_memcg_close(struct ubc_memcg *m)
 		unmount_root(m);
 	m->dir[0] = m->root[0] = 0;
 }
+
+int ubc_memcg_prove(struct ubc_memcg *m, const char *limit, char *why, size_t len)
+{
+	struct io_uring r;
+	int ret, ring = 1, lifted;
+
+	ret = ubc_memcg_enter(m);
+	if (!ret)
+		ret = ubc_memcg_limit(m, limit);
+	if (!ret)
+		ring = io_uring_queue_init(8, &r, 0);
+	lifted = ubc_memcg_leave(m);
+	if (!ring)
+		io_uring_queue_exit(&r);
+	if (ret || lifted) {
+		snprintf(why, len, "entering, limiting to %s or leaving the cgroup failed", limit);
+		return ret ? ret : lifted;
+	}
+	if (ring != -ENOMEM) {
+		snprintf(why, len, "with memory.max %s a new ring was %s, not refused with ENOMEM",
+			 limit, ring ? strerror(-ring) : "made");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int ubc_memcg_ready(struct ubc_memcg *m, char *why, size_t len)
+{
+	int ret = ubc_memcg_open(m, why, len);
+
+	if (ret != 1)
+		return ret;
+	ret = ubc_memcg_prove(m, "0", why, len);
+	if (ret) {
+		ubc_memcg_close(m);
+		return ret;
+	}
+	return 1;
+}

@@ -30,4 +30,16 @@
 		SKIP(return, "%s absent: %s", ubc_feature_name(feature), __why);	\
 } while (0)
 
+/*
+ * The memory cgroup of harness/ubc_memcg.c, opened with its premise proven (ubc_memcg_ready):
+ * ready 1; SKIP with the reason where none can be made; FAIL when it is broken.
+ */
+#define UBC_MEMCG_READY(m, ready) do {							\
+	char __why[256] = "";								\
+	(ready) = ubc_memcg_ready((m), __why, sizeof(__why));				\
+	if ((ready) == 0)								\
+		SKIP(return, "memory cgroup unavailable: %s", __why);			\
+	ASSERT_EQ(1, (ready)) TH_LOG("ubc_memcg_ready: %s: %s", strerror(-(ready)), __why); \
+} while (0)
+
 #endif

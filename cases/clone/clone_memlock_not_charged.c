@@ -138,7 +138,6 @@ FIXTURE(enomem) {
 FIXTURE_SETUP(enomem)
 {
 	struct iovec iov;
-	char why[256] = "";
 
 	UBC_REQUIRE(UBC_F_CLONE_BUFFERS);
 	UBC_RING_INIT(&self->src, 8, 0);
@@ -148,10 +147,7 @@ FIXTURE_SETUP(enomem)
 	ASSERT_EQ(0, io_uring_register_buffers(&self->src, &iov, 1));
 	self->fd = ubc_tmpfile(PG, 39);
 	ASSERT_LE(0, self->fd) TH_LOG("tmpfile: %s", strerror(-self->fd));
-	self->ready = ubc_memcg_open(&self->m, why, sizeof(why));
-	if (self->ready == 0)
-		SKIP(return, "memory cgroup unavailable: %s", why);
-	ASSERT_EQ(1, self->ready) TH_LOG("ubc_memcg_open: %s", strerror(-self->ready));
+	UBC_MEMCG_READY(&self->m, self->ready);
 }
 
 FIXTURE_TEARDOWN(enomem)

@@ -77,7 +77,6 @@ FIXTURE(enomem) {
 
 FIXTURE_SETUP(enomem)
 {
-	char why[256] = "";
 	unsigned int flags;
 	int res;
 
@@ -88,10 +87,7 @@ FIXTURE_SETUP(enomem)
 	io_uring_prep_nop(io_uring_get_sqe(&self->ring));
 	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
 	ASSERT_EQ(0, res);
-	self->ready = ubc_memcg_open(&self->m, why, sizeof(why));
-	if (self->ready == 0)
-		SKIP(return, "memory cgroup unavailable: %s", why);
-	ASSERT_EQ(1, self->ready) TH_LOG("ubc_memcg_open: %s", strerror(-self->ready));
+	UBC_MEMCG_READY(&self->m, self->ready);
 }
 
 FIXTURE_TEARDOWN(enomem)

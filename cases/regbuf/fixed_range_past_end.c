@@ -4,6 +4,8 @@
  * specified by buf_index". A range ending one byte past the buffer, starting one byte
  * before it, or starting past its end is EFAULT for read_fixed and write_fixed
  * (io_import_fixed() / validate_fixed_range()), and nothing is written to memory or file.
+ * So is an address whose end wraps past 2^64 (addr ~0 - 8, 4096 bytes: the
+ * check_add_overflow() of validate_fixed_range(), before the range check).
  */
 #include <sys/uio.h>
 #include "ubc_test.h"
@@ -21,12 +23,14 @@ FIXTURE(fixed) {
 FIXTURE_VARIANT(fixed) {
 	long off;	/* from the registered base */
 	unsigned int len;
+	unsigned long addr;	/* when set: this address, not base + off */
 };
 
 FIXTURE_VARIANT_ADD(fixed, one_past_end) { .off = 0, .len = REG_LEN + 1 };
 FIXTURE_VARIANT_ADD(fixed, tail_one_past_end) { .off = REG_LEN - 10, .len = 11 };
 FIXTURE_VARIANT_ADD(fixed, one_before_start) { .off = -1, .len = 10 };
 FIXTURE_VARIANT_ADD(fixed, starts_past_end) { .off = REG_LEN + 1, .len = 1 };
+FIXTURE_VARIANT_ADD(fixed, end_wraps) { .len = 4096, .addr = ~0UL - 8 };
 
 /* Register [mem + REG_OFF, + REG_LEN): memory on both sides is mapped but not registered. */
 FIXTURE_SETUP(fixed)
@@ -48,9 +52,15 @@ FIXTURE_TEARDOWN(fixed)
 	ubc_buf_free(self->mem, BUF_LEN);
 }
 
+/* The variant's address: its own, or off from the registered base. */
+static unsigned char *target(unsigned char *mem, const FIXTURE_VARIANT(fixed) *v)
+{
+	return v->addr ? (unsigned char *)v->addr : mem + REG_OFF + v->off;
+}
+
 TEST_F(fixed, read_is_efault)
 {
-	unsigned char *p = self->mem + REG_OFF + variant->off;
+	unsigned char *p = target(self->mem, variant);
 
 	memset(self->mem, 0xee, BUF_LEN);
 	ASSERT_EQ(-EFAULT, ubc_rw_fixed(&self->ring, 0, self->fd, p, variant->len, 0, 0));
@@ -59,7 +69,7 @@ TEST_F(fixed, read_is_efault)
 
 TEST_F(fixed, write_is_efault)
 {
-	unsigned char *p = self->mem + REG_OFF + variant->off;
+	unsigned char *p = target(self->mem, variant);
 	unsigned char back[BUF_LEN];
 
 	memset(self->mem, 0xee, BUF_LEN);

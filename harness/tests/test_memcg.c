@@ -5,7 +5,9 @@
  * that nothing else does): outside the cgroup and inside it without a limit a new ring
  * sets up, inside with memory.max 0 io_uring_queue_init() is -ENOMEM, lifted again it sets
  * up; the process survives (its OOM killer found nothing to kill), leaves, and the cgroup
- * and its mount are gone after close. A bad limit is refused. Where no cgroup2 memory
+ * and its mount are gone after close. A bad limit is refused. ubc_memcg_prove() holds with
+ * memory.max 0 and reports the premise broken (-EPROTO) when the limit does not limit
+ * ("max"): a case must not run on a cgroup that refuses nothing. Where no cgroup2 memory
  * controller exists (a host whose memory controller is on cgroup v1), the tests skip with
  * that proof; the QEMU guests have one.
  */
@@ -75,6 +77,30 @@ TEST_F(memcg, bad_limit_refused_and_close_removes)
 	self->ready = 0;
 	ASSERT_EQ(-1, stat(dir, &st));
 	ASSERT_EQ(-1, stat(root, &st));
+}
+
+TEST_F(memcg, prove_holds_at_zero_and_reports_no_limit)
+{
+	char why[256] = "";
+
+	ASSERT_EQ(0, ubc_memcg_prove(&self->m, "0", why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(-EPROTO, ubc_memcg_prove(&self->m, "max", why, sizeof(why)));
+	ASSERT_NE(NULL, strstr(why, "a new ring was made")) TH_LOG("%s", why);
+	/* Left after each: a ring outside the cgroup is made. */
+	ASSERT_EQ(0, new_ring());
+}
+
+TEST(ready_opens_proven)
+{
+	struct ubc_memcg m;
+	char why[256] = "";
+	int ready = ubc_memcg_ready(&m, why, sizeof(why));
+
+	if (ready == 0)
+		SKIP(return, "memory cgroup unavailable: %s", why);
+	ASSERT_EQ(1, ready) TH_LOG("%s: %s", strerror(-ready), why);
+	ASSERT_EQ(0, ubc_memcg_prove(&m, "0", why, sizeof(why))) TH_LOG("%s", why);
+	ubc_memcg_close(&m);
 }
 
 TEST_HARNESS_MAIN
