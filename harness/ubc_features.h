@@ -22,3 +22,4 @@ UBC_FEATURE(PBUF_STATUS,        "IORING_REGISTER_PBUF_STATUS",              "6.8
 UBC_FEATURE(RECV_BUNDLE,        "IORING_RECVSEND_BUNDLE",                   "6.10", ubc_probe_bundle)
 UBC_FEATURE(PBUF_RING_INC,      "IOU_PBUF_RING_INC",                        "6.12", ubc_probe_pbuf_inc)
 UBC_FEATURE(PBUF_MIN_LEFT,      "io_uring_buf_reg min_left",                "7.0",  ubc_probe_min_left)
+UBC_FEATURE(THP,                "transparent huge pages",                   "2.6",  ubc_probe_thp)
