@@ -63,8 +63,11 @@ int ubc_decide_bundle(int got, char *why, size_t len);
 int ubc_decide_nop_inject(int got, char *why, size_t len);
 int ubc_decide_nop_fixed_buffer(int got, char *why, size_t len);
 int ubc_decide_rw_vec_fixed(int got, char *why, size_t len);
-/* thp: got is the mode /sys/kernel/mm/transparent_hugepage/enabled selects, or -errno of opening it. */
-enum { UBC_THP_NEVER = 0, UBC_THP_MADVISE = 1, UBC_THP_ALWAYS = 2 };
+/*
+ * thp: got is the mode /sys/kernel/mm/transparent_hugepage/enabled selects (never: NEVER_ROOT
+ * when this process is root and so may switch it), or -errno of opening it.
+ */
+enum { UBC_THP_NEVER = 0, UBC_THP_MADVISE = 1, UBC_THP_ALWAYS = 2, UBC_THP_NEVER_ROOT = 3 };
 int ubc_decide_thp(int got, char *why, size_t len);
 
 /* harness/ubc_buf.c: anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
@@ -170,7 +173,9 @@ void ubc_memcg_close(struct ubc_memcg *m);
 /*
  * harness/ubc_thp.c: memory backed by transparent huge pages. ubc_thp_map: nr huge pages
  * (hpage_pmd_size each), hpage-aligned, between PROT_NONE guards (its VMA is exactly the
- * region), madvise(advice) (MADV_HUGEPAGE; -1: none), every byte written (0x5a). 1: all of
+ * region), madvise(advice) (MADV_HUGEPAGE; -1: none), every byte written (0x5a); where
+ * enabled (and defrag) say never, as root, they are set to madvise for the moment of the
+ * writes and put back (the kernel sets never itself below 512 MiB of RAM). 1: all of
  * it is huge pages (smaps AnonHugePages of its VMA == its length); 0: mapped, but not (why
  * says how much was: a premise failure, the caller must FAIL, not skip); -errno: not mapped.
  * Unmap with ubc_thp_unmap (also after 0). ubc_thp_size: hpage_pmd_size, 0 without THP.

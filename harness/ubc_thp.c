@@ -6,6 +6,7 @@
  * The region is hpage-aligned, between two PROT_NONE guards so that its VMA is exactly
  * the region (no neighbour can merge into it and blur AnonHugePages).
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,54 @@ static int say(char *why, size_t len, int ret, const char *fmt, ...)
 	vsnprintf(why, len, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+
+/*
+ * If THP_DIR<name> says [never], set it to madvise and keep the old word in old (else old
+ * is ""); 0 or -errno.
+ */
+static int switch_on(const char *name, char *old, size_t len)
+{
+	char path[128], text[128];
+	ssize_t n;
+	int fd, ret = 0;
+
+	old[0] = '\0';
+	snprintf(path, sizeof(path), THP_DIR "%s", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? 0 : -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	if (n > 0) {
+		text[n] = '\0';
+		if (strstr(text, "[never]")) {
+			snprintf(old, len, "never");
+			if (pwrite(fd, "madvise", 7, 0) != 7)
+				ret = -errno;
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+static void switch_back(const char *name, const char *old)
+{
+	char path[128];
+	int fd;
+
+	if (!old[0])
+		return;
+	snprintf(path, sizeof(path), THP_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		/* A failure here leaves THP on; the mapping is made either way. */
+		ssize_t n = write(fd, old, strlen(old));
+
+		(void)n;
+		close(fd);
+	}
 }
 
 size_t ubc_thp_size(void)
@@ -82,8 +131,10 @@ long ubc_vm_pin_kb(void)
 int ubc_thp_map(struct ubc_thp *t, int nr, int advice, char *why, size_t wlen)
 {
 	size_t hp = ubc_thp_size(), pg = (size_t)sysconf(_SC_PAGESIZE);
+	char old_en[16], old_df[16];
 	unsigned long start;
 	long kb;
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	if (!hp)
@@ -107,7 +158,17 @@ int ubc_thp_map(struct ubc_thp *t, int nr, int advice, char *why, size_t wlen)
 		return say(why, wlen, -err, "mprotect/madvise(%d): %s", advice, strerror(err));
 	}
 	/* The first write fault of each aligned huge page allocates it whole. */
+	err = switch_on("enabled", old_en, sizeof(old_en));
+	if (!err)
+		err = switch_on("defrag", old_df, sizeof(old_df));
+	if (err) {
+		switch_back("enabled", old_en);
+		ubc_thp_unmap(t);
+		return say(why, wlen, err, "switching THP from never to madvise: %s", strerror(-err));
+	}
 	memset(t->mem, 0x5a, t->len);
+	switch_back("defrag", old_df);
+	switch_back("enabled", old_en);
 	kb = ubc_thp_backed_kb(t->mem, t->len);
 	if (kb < 0) {
 		ubc_thp_unmap(t);

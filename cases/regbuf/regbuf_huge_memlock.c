@@ -63,7 +63,7 @@ static int reg(struct io_uring *ring, char *base, size_t len)
 	return io_uring_register_buffers(ring, &iov, 1);
 }
 
-/* Drop to a uid of its own with RLIMIT_MEMLOCK soft/hard, map 2 huge pages, make 2 rings. */
+/* Map 2 huge pages, drop to a uid of its own with RLIMIT_MEMLOCK soft/hard, make 2 rings. */
 static int setup_child(struct child *c, struct seen *s, rlim_t soft, rlim_t hard)
 {
 	struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
@@ -72,6 +72,10 @@ static int setup_child(struct child *c, struct seen *s, rlim_t soft, rlim_t hard
 	uid_t uid = 0x55000000u + ((unsigned int)getpid() & 0xffffff);
 	int r;
 
+	/* Mapped as root: where THP is set to never, only root can switch it for the mapping. */
+	r = ubc_thp_map(&c->t, 2, MADV_HUGEPAGE, s->why, sizeof(s->why));
+	if (r != 1)
+		return r ? r : -1;
 	/* hard: 4 huge pages, within the kernel's default 8 MiB (no CAP_SYS_RESOURCE needed). */
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
 		return snprintf(s->why, sizeof(s->why), "setrlimit(RLIMIT_MEMLOCK, %lu/%lu): %s",
@@ -80,9 +84,6 @@ static int setup_child(struct child *c, struct seen *s, rlim_t soft, rlim_t hard
 		return snprintf(s->why, sizeof(s->why), "setgid/setuid(%u): %s", uid, strerror(errno));
 	if (syscall(SYS_capget, &hdr, cap) || (cap[0].effective & (1u << CAP_IPC_LOCK)))
 		return snprintf(s->why, sizeof(s->why), "CAP_IPC_LOCK still effective after setuid");
-	r = ubc_thp_map(&c->t, 2, MADV_HUGEPAGE, s->why, sizeof(s->why));
-	if (r != 1)
-		return r ? r : -1;
 	if (io_uring_queue_init(8, &c->src, 0) || io_uring_queue_init(8, &c->dst, 0))
 		return snprintf(s->why, sizeof(s->why), "io_uring_queue_init failed");
 	s->premise = 1;

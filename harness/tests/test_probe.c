@@ -241,10 +241,11 @@ TEST(thp_decision)
 	CHECK(ubc_decide_thp,
 	      { UBC_THP_MADVISE, 1, NULL },
 	      { UBC_THP_ALWAYS, 1, NULL },
-	      { UBC_THP_NEVER, 0, "no errno (enabled=never)" },
+	      { UBC_THP_NEVER_ROOT, 1, NULL },
+	      { UBC_THP_NEVER, 0, "no errno (enabled=never, not root)" },
 	      { -ENOENT, 0, "errno ENOENT:" },
 	      { -EACCES, -EACCES, NULL },
-	      { 3, -EPROTO, NULL });
+	      { 4, -EPROTO, NULL });
 }
 
 /* Every feature's probe gives 1, 0 with a reason, or a negative errno with a reason. */
