@@ -152,7 +152,7 @@ static void charge_body(struct child *c, struct seen *s, size_t h)
 {
 	struct iovec ends[2] = {
 		{ .iov_base = c->t.mem, .iov_len = 4096 },
-		{ .iov_base = c->t.mem + h - 4096, .iov_len = 4096 },
+		{ .iov_base = c->t.mem + h - 4096, .iov_len = 4096 },	/* the same huge page's end */
 	};
 
 	record(s, pin());						/* 0 */
