@@ -64,6 +64,12 @@ int ubc_decide_nop_inject(int got, char *why, size_t len);
 int ubc_decide_nop_fixed_buffer(int got, char *why, size_t len);
 int ubc_decide_rw_vec_fixed(int got, char *why, size_t len);
 int ubc_decide_sendrecv_fixed_buf(int got, char *why, size_t len);
+/*
+ * thp: got is the mode /sys/kernel/mm/transparent_hugepage/enabled selects (never: NEVER_ROOT
+ * when this process is root and so may switch it), or -errno of opening it.
+ */
+enum { UBC_THP_NEVER = 0, UBC_THP_MADVISE = 1, UBC_THP_ALWAYS = 2, UBC_THP_NEVER_ROOT = 3 };
+int ubc_decide_thp(int got, char *why, size_t len);
 
 /* harness/ubc_buf.c: anonymous memory between two PROT_NONE guard pages; len is rounded up to pages. */
 void *ubc_buf_alloc(size_t len);
@@ -171,5 +177,38 @@ int ubc_memcg_leave(struct ubc_memcg *m);
 void ubc_memcg_close(struct ubc_memcg *m);
 int ubc_memcg_prove(struct ubc_memcg *m, const char *limit, char *why, size_t len);
 int ubc_memcg_ready(struct ubc_memcg *m, char *why, size_t len);
+
+/*
+ * harness/ubc_thp.c: memory backed by transparent huge pages. ubc_thp_map: nr huge pages
+ * (hpage_pmd_size each), hpage-aligned, between PROT_NONE guards (its VMA is exactly the
+ * region), madvise(advice) (MADV_HUGEPAGE; -1: none), every byte written (0x5a); where
+ * enabled (and defrag) say never, as root, they are set to madvise for the moment of the
+ * writes and put back (the kernel sets never itself below 512 MiB of RAM). 1: all of
+ * it is huge pages (smaps AnonHugePages of its VMA == its length); 0: mapped, but not (why
+ * says how much was: a premise failure, the caller must FAIL, not skip); -errno: not mapped.
+ * Unmap with ubc_thp_unmap (also after 0). ubc_thp_size: hpage_pmd_size, 0 without THP.
+ * ubc_thp_backed_kb: AnonHugePages (kB) of the VMA that is exactly [mem, mem + len), or
+ * -errno (-ENOENT: no such VMA). ubc_vm_pin_kb: this process's VmPin (kB), or -errno.
+ */
+struct ubc_thp {
+	void *map;		/* the whole reservation, guards included */
+	size_t map_len;
+	char *mem;		/* the huge pages */
+	size_t len, hpage;
+};
+int ubc_thp_map(struct ubc_thp *t, int nr, int advice, char *why, size_t len);
+void ubc_thp_unmap(struct ubc_thp *t);
+size_t ubc_thp_size(void);
+long ubc_thp_backed_kb(const void *mem, size_t len);
+long ubc_vm_pin_kb(void);
+
+/*
+ * harness/ubc_stamp.c: a byte pattern with no period (ubc_fill's repeats every 64 KiB, so
+ * it cannot tell one huge page from the next). Same contract as ubc_fill / ubc_mismatch /
+ * ubc_tmpfile.
+ */
+void ubc_stamp_fill(void *p, size_t len, unsigned int seed, size_t pos);
+long ubc_stamp_mismatch(const void *p, size_t len, unsigned int seed, size_t pos);
+int ubc_stamp_file(size_t len, unsigned int seed);
 
 #endif

@@ -23,3 +23,4 @@ UBC_FEATURE(RECV_BUNDLE,        "IORING_RECVSEND_BUNDLE",                   "6.1
 UBC_FEATURE(PBUF_RING_INC,      "IOU_PBUF_RING_INC",                        "6.12", ubc_probe_pbuf_inc)
 UBC_FEATURE(PBUF_MIN_LEFT,      "io_uring_buf_reg min_left",                "7.0",  ubc_probe_min_left)
 UBC_FEATURE(SENDRECV_FIXED_BUF, "IORING_OP_SEND/RECV with IORING_RECVSEND_FIXED_BUF", "7.2", ubc_probe_sendrecv_fixed_buf)
+UBC_FEATURE(THP,                "transparent huge pages",                   "2.6",  ubc_probe_thp)

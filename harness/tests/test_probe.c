@@ -247,6 +247,18 @@ TEST(unknown_feature_is_a_failure)
 	ASSERT_NE(NULL, strstr(why, "no probe"));
 }
 
+TEST(thp_decision)
+{
+	CHECK(ubc_decide_thp,
+	      { UBC_THP_MADVISE, 1, NULL },
+	      { UBC_THP_ALWAYS, 1, NULL },
+	      { UBC_THP_NEVER_ROOT, 1, NULL },
+	      { UBC_THP_NEVER, 0, "no errno (enabled=never, not root)" },
+	      { -ENOENT, 0, "errno ENOENT:" },
+	      { -EACCES, -EACCES, NULL },
+	      { 4, -EPROTO, NULL });
+}
+
 /* Every feature's probe gives 1, 0 with a reason, or a negative errno with a reason. */
 TEST(probes_answer_on_this_kernel)
 {
