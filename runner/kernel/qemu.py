@@ -157,7 +157,12 @@ class tracked:
             _kill(self.proc)
         return self.proc
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        # Left by an exception (Ctrl-C, SIGTERM raised as KeyboardInterrupt) while the child
+        # runs: nobody waits for it any more, so its group dies now. Discarding it first
+        # would hide it from kill_running() and leave e.g. a kernel build's sub-makes running.
+        if exc_type is not None and self.proc.poll() is None:
+            _kill(self.proc)
         with _running_lock:
             _running.discard(self.proc)
         return False

@@ -312,3 +312,35 @@ def test_an_image_a_run_holds_is_never_evicted(tmp_path, monkeypatch):
     held.close()
     ir._store(d / "c.cpio", lambda tmp: tmp.write_bytes(b"z"))
     assert not first.exists() and (d / "c.cpio").exists()
+
+
+def test_a_tracked_child_left_by_an_exception_dies_with_its_group(tmp_path):
+    """An exception (Ctrl-C) inside `with tracked(proc)` kills the child's whole group: a
+    kernel build's sub-makes were left running after kmutate --coverage was interrupted."""
+    import subprocess
+    import time
+    from runner.kernel import qemu
+    pids = tmp_path / "pids"
+    proc = subprocess.Popen(["sh", "-c", f"sleep 300 & echo $! > {pids}; wait"],
+                            start_new_session=True)
+    try:
+        with qemu.tracked(proc):
+            while not (pids.exists() and pids.read_text().strip()):
+                time.sleep(0.05)
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    grandchild = int(pids.read_text())
+    proc.wait(timeout=10)
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{grandchild}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the grandchild outlived the exception")
+    assert proc not in qemu._running
