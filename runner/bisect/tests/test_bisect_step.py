@@ -169,7 +169,7 @@ def test_an_interrupt_is_130(tmp_path, sig):
         time.sleep(0.1)
     time.sleep(0.3)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=180)  # a hang guard: a loaded host is slow, not wrong
     assert proc.returncode == 130, out + err
 
 

@@ -102,7 +102,7 @@ def test_an_interrupt_is_interrupted_not_a_crash_exit_130(tmp_path, sig):
     qpid = _wait_for(tmp_path / "qemu.pid")
     time.sleep(0.5)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=180)  # a hang guard: a loaded host is slow, not wrong
     assert proc.returncode == 130, out[-2000:] + err
     assert _gone(qpid)
     s = summary(tmp_path)
