@@ -312,3 +312,21 @@ def test_an_image_a_run_holds_is_never_evicted(tmp_path, monkeypatch):
     held.close()
     ir._store(d / "c.cpio", lambda tmp: tmp.write_bytes(b"z"))
     assert not first.exists() and (d / "c.cpio").exists()
+
+
+def test_an_image_evicted_all_the_same_is_made_again(tmp_path, monkeypatch):
+    """A run of an older checkout sharing the cache evicts without looking at the hold (seen:
+    seven kernels of a --matrix --arch all run NOT RUN, "No such file"): the next kernel's
+    get() makes the image again."""
+    from runner.kernel import initramfs as ir
+    img, made = tmp_path / "x.cpio", []
+
+    def make(self):
+        img.write_bytes(b"x")
+        made.append(img)
+        return img
+    monkeypatch.setattr(ir.Initramfs, "_make", make)
+    r = ir.Initramfs(None, [])
+    assert r.get() == img and r.get() == img and len(made) == 1
+    img.unlink()
+    assert r.get() == img and img.exists() and len(made) == 2
