@@ -72,7 +72,7 @@ VARS = {v.name: v for v in (
     Var("UBC_EXTRACT_TIMEOUT", seconds, "seconds a package's extraction may take (default 600)"),
     Var("UBC_E2E_KERNELS", str, "the runner's tests: kernels to boot for real (default '6.1 7.3'; 'none': none)"),
     Var("UBC_E2E_LAVA", str, "the runner's tests: kernels to boot under lava-run (default '7.3'; 'none': none)"),
-    Var("UBC_E2E_ARM64", str, "the runner's tests: the arm64 kernel to boot for real with every case (default 'none': opt-in, e.g. '7.3')"),
+    Var("UBC_E2E_ARM64", str, "the runner's tests: the arm64 kernel to boot for real with every case (default '7.3'; 'none': none)"),
     Var("UBC_E2E_STRESS", str, "the runner's tests: a kernel to boot --stress with a crash from the "
         "second vCPU (test_e2e_stress.py; default none: skipped)"),
 )}

@@ -264,6 +264,11 @@ class Initramfs:
 
     def get(self) -> Path:
         with self._lock:
+            if self.path is not None and not self.path.exists():
+                # Evicted all the same, by a run that does not honour the hold (an older
+                # checkout sharing the cache): made again, not a kernel NOT RUN.
+                notice(f"the cached initramfs {self.path} vanished: building it again")
+                self.path = None
             if self.path is None:
                 self.path = self._make()
             return self.path

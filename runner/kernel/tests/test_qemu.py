@@ -344,3 +344,21 @@ def test_a_tracked_child_left_by_an_exception_dies_with_its_group(tmp_path):
     else:
         raise AssertionError("the grandchild outlived the exception")
     assert proc not in qemu._running
+
+
+def test_an_image_evicted_all_the_same_is_made_again(tmp_path, monkeypatch):
+    """A run of an older checkout sharing the cache evicts without looking at the hold (seen:
+    seven kernels of a --matrix --arch all run NOT RUN, "No such file"): the next kernel's
+    get() makes the image again."""
+    from runner.kernel import initramfs as ir
+    img, made = tmp_path / "x.cpio", []
+
+    def make(self):
+        img.write_bytes(b"x")
+        made.append(img)
+        return img
+    monkeypatch.setattr(ir.Initramfs, "_make", make)
+    r = ir.Initramfs(None, [])
+    assert r.get() == img and r.get() == img and len(made) == 1
+    img.unlink()
+    assert r.get() == img and img.exists() and len(made) == 2

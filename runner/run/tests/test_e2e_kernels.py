@@ -221,29 +221,3 @@ def test_every_probe_decides_as_the_kernel_is(matrix_run):
                 assert name in absent, f"{kid}: no probe said {name} (since {since}) is absent"
             if not newer:
                 assert name not in absent, f"{kid}: a probe said {name} is absent, since {since}"
-
-
-# -- one arm64 kernel (issue 24): UBC_E2E_ARM64=7.3 (opt-in: "none", the default, skips it) ----
-ARM64 = os.environ.get("UBC_E2E_ARM64", "none").strip()
-
-
-@pytest.mark.skipif(ARM64 in ("", "none"), reason="UBC_E2E_ARM64=none")
-@pytest.mark.skipif(not shutil.which(qemu.QEMU_ARM64), reason=f"{qemu.QEMU_ARM64} not installed")
-@pytest.mark.skipif(not shutil.which("aarch64-linux-gnu-gcc"),
-                    reason="no cross compiler (scripts/setup --arm64)")
-def test_an_arm64_kernel_runs_every_case(tmp_path):
-    """`--kernel K --arch arm64`: the runner builds build-arm64/ (make ARCH=arm64), boots the
-    Debian cloud-arm64 kernel in qemu-system-aarch64 (TCG) and every case gets a verdict
-    against expected/, none unexpected."""
-    results = tmp_path / "results"
-    cp = subprocess.run([sys.executable, "-m", "runner", "--kernel", ARM64, "--arch", "arm64",
-                         "--results", str(results)], cwd=TOP, capture_output=True, text=True,
-                        timeout=3600)
-    assert cp.returncode == 0, cp.stdout[-3000:] + cp.stderr[-3000:]
-    summary = json.loads((results / "summary.json").read_text())
-    (k,) = summary["kernels"]
-    assert k["id"] == f"{ARM64}@arm64" and k["arch"] == "arm64" and k["accel"] == "tcg"
-    assert k["release"].endswith("-cloud-arm64") and k["ran"]
-    assert set(k["cases"]) == set(summary["run"]["cases"]) and len(k["cases"]) >= 100
-    assert all(c["verdict"]["kind"] == "ok" for c in k["cases"].values())
-    assert any("arm64" in v for v in summary["run"]["versions"])  # arm64 liburing, busybox
