@@ -190,12 +190,20 @@ launch() {
 	running=$((running + 1)) comms="$comms$comm " inflight="$inflight $started"
 	suspects="$suspects ${bin##*/}"
 }
-inflight=''
-later=''
+inflight='' again='' later=''
 for bin in "$@"; do
-	if alone "${bin##*/}"; then later="$later $bin"; else launch "$jobs"; fi
+	comm_of "${bin##*/}"
+	if alone "${bin##*/}"; then
+		later="$later $bin"
+	elif case "$comms" in *" $comm "*) true ;; *) false ;; esac; then
+		again="$again $bin"  # the case with its comm is running: the others go first
+	else
+		launch "$jobs"
+	fi
 done
 # shellcheck disable=SC2086  # one word per binary
+for bin in $again; do launch "$jobs"; done
+# shellcheck disable=SC2086
 for bin in $later; do launch 1; done
 while [ "$running" -gt 0 ]; do reap; done
 echo "$pass passed, $fail failed, $skip skipped"
