@@ -193,7 +193,7 @@ def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
             for n in left:
                 results[n] = ktap.CaseResult(n, Status.CRASH.value, "missing from a run that ended normally")
             left = []
-        progress = len(left) + len(rerun) < len(batch)
+        progress = len(left) < len(batch)  # a case ran (ran again alone counts)
         if left and (not progress or counted >= max_boots):
             why = "no case started in the last boot" if not progress else f"gave up after {len(runs)} boots"
             for n in left:
