@@ -150,10 +150,12 @@ comm_of() {
 	while [ "${#comm}" -gt 15 ]; do comm=${comm%?}; done
 }
 alone() {
+	set -f  # the patterns are matched against names, not expanded against files
 	for pat in $ALONE; do
 		# shellcheck disable=SC2254  # a pattern
-		case "$1" in $pat) return 0 ;; esac
+		case "$1" in $pat) set +f; return 0 ;; esac
 	done
+	set +f
 	return 1
 }
 running=0 started=0 suspects='' comms=' '
@@ -165,8 +167,7 @@ reap() {
 	comms=${comms%% "$c" *}' '${comms#* "$c" }
 	n=$((n + 1))
 	echo "    # Subtest: $name"
-	awk -v counts="$tmp/counts" "$COUNT" "$tmp/out.$i"
-	rm -f "$tmp/out.$i"
+	awk -v counts="$tmp/counts" "$COUNT" "$tmp/out.$i"  # (the folder goes at exit: no rm)
 	finish_case
 	# The cases still running are the suspects of the next taint change.
 	suspects='' left=''

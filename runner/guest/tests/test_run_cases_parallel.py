@@ -103,3 +103,14 @@ def test_busybox_runs_it_too(tmp_path):
     _, host = run(*bins)
     assert cp.returncode == 1
     assert untimed(cp.stdout.splitlines()) == untimed(host)
+
+
+def test_alone_patterns_match_names_whatever_files_the_folder_holds(tmp_path, monkeypatch):
+    # "stress_*" is a pattern of names; a file in the current folder must not expand it.
+    (tmp_path / "stress_other").write_text("")
+    monkeypatch.chdir(tmp_path)
+    stress = fake(tmp_path, "stress_race", PASS)
+    other = fake(tmp_path, "other_case", PASS, sleep=1)
+    rc, out = run(stress, other)
+    assert rc == 0
+    assert [l.split()[2] for l in out if l.startswith("# start: ")] == ["other_case", "stress_race"]
