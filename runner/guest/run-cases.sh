@@ -68,7 +68,8 @@ elapsed() {
 	secs=$((_d / 100)).$_c
 }
 n=0 pass=0 fail=0 skip=0
-# Indent a case's output, counting its results on the way.
+# Indent a case's output, counting its results on the way (awk's program: no shell expansion).
+# shellcheck disable=SC2016
 COUNT='
 	{ print "    " $0; fflush() }
 	/^1\.\.[0-9]+/ { plan = substr($0, 4) + 0 }
@@ -143,7 +144,8 @@ fi
 
 # -P N: each case in the background; a case that ends writes "INDEX EXIT" into a FIFO the
 # loop blocks on (POSIX sh has no wait for any one child).
-mkfifo "$tmp/ended" && exec 3<>"$tmp/ended" || { echo "run-cases.sh: cannot create a FIFO" >&2; exit 3; }
+if ! mkfifo "$tmp/ended"; then echo "run-cases.sh: cannot create a FIFO" >&2; exit 3; fi
+exec 3<>"$tmp/ended"
 # A task's comm: its name's first 15 characters.
 comm_of() {
 	comm=$1
