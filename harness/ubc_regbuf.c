@@ -139,17 +139,23 @@ static int sentinel_wait(struct io_uring *ring, __u64 tag, unsigned int ms,
  */
 int ubc_tag_barrier(struct io_uring *ring, struct ubc_cqe *out, int max)
 {
-	int efd, ret, n = 0;
+	int efd, ret = 0, n = 0;
 
-	ret = sentinel_open(ring, &efd);
-	if (ret)
-		return ret;
 	for (int round = 0; round < 2 && !ret; round++) {
+		ret = sentinel_open(ring, &efd);
+		if (ret)
+			break;
 		ret = sentinel_drop(ring, efd, UBC_SENTINEL_TAG + round);
+		/*
+		 * Unregistering the table before the wait changes no order: on 6.1 it quiesces
+		 * the file table (io_rsrc_ref_quiesce(): the node put with no delay, then
+		 * flush_delayed_work(&ctx->rsrc_put_work)), so the work that posts the tags runs
+		 * now instead of a second (HZ) later; on later kernels the tags are posted already.
+		 */
+		sentinel_close(ring, efd);
 		if (!ret)
 			ret = sentinel_wait(ring, UBC_SENTINEL_TAG + round, UBC_CQE_WAIT_MS, out, max, &n);
 	}
-	sentinel_close(ring, efd);
 	return ret ? ret : n;
 }
 
@@ -162,11 +168,11 @@ int ubc_tags_posted_at_once(struct io_uring *ring)
 	if (ret)
 		return ret;
 	ret = sentinel_drop(ring, efd, UBC_SENTINEL_TAG);
-	if (!ret) {
+	if (!ret)
 		at_once = sentinel_wait(ring, UBC_SENTINEL_TAG, 0, c, 1, &n) == 0;
-		ret = at_once ? 0 : sentinel_wait(ring, UBC_SENTINEL_TAG, UBC_CQE_WAIT_MS, c, 1, &n);
-	}
-	sentinel_close(ring, efd);
+	sentinel_close(ring, efd);  /* 6.1: runs the delayed work now (see ubc_tag_barrier()) */
+	if (!ret && !at_once)
+		ret = sentinel_wait(ring, UBC_SENTINEL_TAG, UBC_CQE_WAIT_MS, c, 1, &n);
 	if (!ret && n)
 		ret = -EPROTO;
 	return ret ? ret : at_once;

@@ -26,6 +26,7 @@ def add_arguments(p) -> None:
     options.add_kernels(p)
     p.add_argument("--list-kernels", action="store_true", help="the Debian kernels served, and exit")
     options.add_boot(p)
+    options.add_guest_cpus(p)
     o = p.add_argument_group("output")
     options.add_results(o)
     o.add_argument("--junitxml", metavar="FILE", help="JUnit XML (default in the results folder)")
@@ -88,6 +89,7 @@ def main(a) -> int:
                        extra_binaries=[Path(os.path.abspath(p)) for p in a.extra_binary])
         if a.case_timeout:
             opts.case_timeout = a.case_timeout
+        opts.smp = options.guest_cpus(a)
         if a.stress:
             opts = stress_run(a, opts)
         plan = matrix.RunPlan(specs, cases, opts, results.path, jobs=a.jobs, raw=a.raw,

@@ -59,6 +59,7 @@ VARS = {v.name: v for v in (
     Var("XDG_CACHE_HOME", str, "where the default cache goes when UBC_CACHE is unset"),
     Var("UBC_CASE_TIMEOUT", positive_int, "seconds per case binary, as --case-timeout"),
     Var("UBC_ACCEL", accel, "auto, tcg or kvm, as --accel"),
+    Var("UBC_GUEST_CPUS", positive_int, "vCPUs of each guest and cases run at once, as --guest-cpus"),
     Var("UBC_STRESS_SECONDS", stress_seconds, "seconds of each stress loop, as --stress-seconds "
         "(the cases read it too; default 2)"),
     Var("BUILD", str, "the build folder (default build/), as make's BUILD"),

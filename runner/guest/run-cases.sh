@@ -6,15 +6,28 @@
 # (the runner reads this same format from the console). Under TCG every process costs
 # milliseconds, so the loop uses shell builtins (read from /proc, parameter expansion): per
 # case it starts only timeout, the binary and awk.
-#   run-cases.sh [-v] [-t SECS] BINARY...
+#   run-cases.sh [-v] [-t SECS] [-P N] BINARY...
+# -P N (default 1): up to N cases at once (the guest's vCPUs). Each runs in the background
+# with its output in a file of its own; "# start: NAME pid=P" says it started, and its whole
+# block (header, nested KTAP, result, time) is printed when it ends, so blocks never
+# interleave and results come in the order cases end. Two cases whose names share their
+# first 15 characters (a task's comm, which a kernel splat names) never run at once; the
+# cases in ALONE run after the others, one at a time. A taint change seen when a case ends
+# names every case that ran since the last look ("during A B"): the runner re-runs them
+# alone. With -P 1 the output is what it always was.
 # Exit: 0 if nothing failed, 1 otherwise, 3 if it could not run (no temporary folder).
 set -u
 timeout_s=${UBC_CASE_TIMEOUT:-120}
 verbose=0
+jobs=1
+# Cases that measure or change global state (locked memory, memory cgroups, the stress tier's
+# races that want every CPU) never share the kernel with another case: patterns, one a word.
+ALONE="clone_memlock_not_charged provide_res_zero stress_*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-v) verbose=1; shift ;;
 	-t) timeout_s=$2; shift 2 ;;
+	-P) jobs=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -29,6 +42,7 @@ echo "# uring-buffer-conformance on kernel $(uname -r) ($(uname -m))"
 [ -r /proc/version ] && echo "# proc-version: $(cat /proc/version)"
 [ -f "$here/../versions.txt" ] && sed 's/^/# /' "$here/../versions.txt"
 [ -f "$here/versions.txt" ] && sed 's/^/# /' "$here/versions.txt"
+[ "$jobs" -gt 1 ] && echo "# parallel: $jobs"
 echo "1..$#"
 
 # A case that taints the kernel (WARN, BUG, ...) is reported by a comment the runner reads.
@@ -54,25 +68,17 @@ elapsed() {
 	secs=$((_d / 100)).$_c
 }
 n=0 pass=0 fail=0 skip=0
-# One read per case: its taint after is the next one's before (a taint set in between, by
-# deferred kernel work, shows after the next case instead of being missed).
-taint; taint_before=$t
-for bin in "$@"; do
-	n=$((n + 1))
-	name=${bin##*/}
-	# KTAP's subtest header: also tells a console reader which case a kernel crash hit.
-	echo "    # Subtest: $name"
-	[ "$verbose" = 1 ] && echo "# running $bin (timeout ${timeout_s}s)"
-	now; start=$up
-	# Stream the binary's output indented as it comes, counting its results on the way.
-	{ timeout -s KILL "$timeout_s" "$bin" 2>&1; echo $? > "$tmp/rc"; } </dev/null |
-	awk -v counts="$tmp/counts" '
-		{ print "    " $0; fflush() }
-		/^1\.\.[0-9]+/ { plan = substr($0, 4) + 0 }
-		/^ok / { if ($0 ~ /# SKIP/) { s++; if (reason == "") { reason = $0; sub(/.*# SKIP */, "", reason) } } else p++ }
-		/^not ok / { f++ }
-		END { printf "%d %d %d %d\n", plan, p, f, s > counts; print reason > (counts ".reason") }'
-	read -r rc < "$tmp/rc"
+# Indent a case's output, counting its results on the way (awk's program: no shell expansion).
+# shellcheck disable=SC2016
+COUNT='
+	{ print "    " $0; fflush() }
+	/^1\.\.[0-9]+/ { plan = substr($0, 4) + 0 }
+	/^ok / { if ($0 ~ /# SKIP/) { s++; if (reason == "") { reason = $0; sub(/.*# SKIP */, "", reason) } } else p++ }
+	/^not ok / { f++ }
+	END { printf "%d %d %d %d\n", plan, p, f, s > counts; print reason > (counts ".reason") }'
+# The end of case $n ($name, exit $rc, started at $start): the taint line, its result line
+# and its time. $suspects: the cases that ran since the last taint read.
+finish_case() {
 	read -r plan p f s < "$tmp/counts"
 	IFS= read -r reason < "$tmp/counts.reason"
 	now; elapsed "$start" "$up"
@@ -93,7 +99,15 @@ for bin in "$@"; do
 	if [ "$plan" = 0 ] && [ "$f" = 0 ]; then f=1; fi
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	taint; taint_after=$t
-	[ "$taint_after" = "$taint_before" ] || echo "# taint changed: $taint_before -> $taint_after after $name"
+	if [ "$taint_after" != "$taint_before" ]; then
+		# shellcheck disable=SC2086  # one word per case
+		set -- $suspects
+		if [ $# = 1 ]; then
+			echo "# taint changed: $taint_before -> $taint_after after $name"
+		else
+			echo "# taint changed: $taint_before -> $taint_after during $*"
+		fi
+	fi
 	taint_before=$taint_after
 	if [ "$f" -gt 0 ]; then
 		echo "not ok $n $name$directive"
@@ -104,6 +118,96 @@ for bin in "$@"; do
 	fi
 	echo "# time: $name $secs"
 	[ "$verbose" = 1 ] && echo "# $name: exit $rc after ${secs}s"
+}
+
+# One read per case: its taint after is the next one's before (a taint set in between, by
+# deferred kernel work, shows after the next case instead of being missed).
+taint; taint_before=$t
+if [ "$jobs" -le 1 ]; then
+	for bin in "$@"; do
+		n=$((n + 1))
+		name=${bin##*/} suspects=${bin##*/}
+		# KTAP's subtest header: also tells a console reader which case a kernel crash hit.
+		echo "    # Subtest: $name"
+		[ "$verbose" = 1 ] && echo "# running $bin (timeout ${timeout_s}s)"
+		now; start=$up
+		# Stream the binary's output indented as it comes, counting its results on the way.
+		{ timeout -s KILL "$timeout_s" "$bin" 2>&1; echo $? > "$tmp/rc"; } </dev/null |
+		awk -v counts="$tmp/counts" "$COUNT"
+		read -r rc < "$tmp/rc"
+		finish_case
+	done
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" = 0 ]
+	exit
+fi
+
+# -P N: each case in the background; a case that ends writes "INDEX EXIT" into a FIFO the
+# loop blocks on (POSIX sh has no wait for any one child).
+if ! mkfifo "$tmp/ended"; then echo "run-cases.sh: cannot create a FIFO" >&2; exit 3; fi
+exec 3<>"$tmp/ended"
+# A task's comm: its name's first 15 characters.
+comm_of() {
+	comm=$1
+	while [ "${#comm}" -gt 15 ]; do comm=${comm%?}; done
+}
+alone() {
+	set -f  # the patterns are matched against names, not expanded against files
+	for pat in $ALONE; do
+		# shellcheck disable=SC2254  # a pattern
+		case "$1" in $pat) set +f; return 0 ;; esac
+	done
+	set +f
+	return 1
+}
+running=0 started=0 suspects='' comms=' '
+# Wait for one case to end and print its block.
+reap() {
+	read -r i rc <&3
+	eval "name=\$name_$i start=\$start_$i c=\$comm_$i"
+	running=$((running - 1))
+	comms=${comms%% "$c" *}' '${comms#* "$c" }
+	n=$((n + 1))
+	echo "    # Subtest: $name"
+	awk -v counts="$tmp/counts" "$COUNT" "$tmp/out.$i"  # (the folder goes at exit: no rm)
+	finish_case
+	# The cases still running are the suspects of the next taint change.
+	suspects='' left=''
+	for r in $inflight; do
+		[ "$r" = "$i" ] || eval "suspects=\"\$suspects \$name_$r\" left=\"\$left $r\""
+	done
+	inflight=$left
+}
+# Start case $bin in the background, once fewer than $1 run (and none with its comm).
+launch() {
+	started=$((started + 1))
+	comm_of "${bin##*/}"
+	while [ "$running" -ge "$1" ] || case "$comms" in *" $comm "*) true ;; *) false ;; esac; do
+		reap
+	done
+	eval "name_$started=\${bin##*/} comm_$started=\$comm"
+	[ "$verbose" = 1 ] && echo "# running $bin (timeout ${timeout_s}s)"
+	now; eval "start_$started=\$up"
+	{ timeout -s KILL "$timeout_s" "$bin" > "$tmp/out.$started" 2>&1 3>&-; echo "$started $?" >&3; } </dev/null &
+	echo "# start: ${bin##*/} pid=$!"
+	running=$((running + 1)) comms="$comms$comm " inflight="$inflight $started"
+	suspects="$suspects ${bin##*/}"
+}
+inflight='' again='' later=''
+for bin in "$@"; do
+	comm_of "${bin##*/}"
+	if alone "${bin##*/}"; then
+		later="$later $bin"
+	elif case "$comms" in *" $comm "*) true ;; *) false ;; esac; then
+		again="$again $bin"  # the case with its comm is running: the others go first
+	else
+		launch "$jobs"
+	fi
 done
+# shellcheck disable=SC2086  # one word per binary
+for bin in $again; do launch "$jobs"; done
+# shellcheck disable=SC2086
+for bin in $later; do launch 1; done
+while [ "$running" -gt 0 ]; do reap; done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

@@ -23,11 +23,13 @@ def contained() -> list[str]:
 def boot_fn(opts, log, tee, runs: list):
     """A boot function for kernel_run.run_cases that runs the remaining cases here."""
     def boot(remaining: list[str], on_line):
+        jobs = opts.jobs_for(on_line)
         on_line = tee(on_line)
         extra = {p.name: p for p in opts.extra_binaries}
         bins = [extra.get(c) or opts.build / "bin" / c for c in remaining]
         cmd = contained() + ["sh", str(opts.build / "bin" / "run-cases.sh"),
-                             "-t", str(opts.case_timeout), *map(str, bins)]
+                             "-t", str(opts.case_timeout), *(["-P", str(jobs)] if jobs > 1 else []),
+                             *map(str, bins)]
         log.write(f"### ubc-runner: host run: {' '.join(cmd)}\n")
         b = qemu.Boot(command=cmd)
         if qemu.stopping():

@@ -75,6 +75,8 @@ def command(image: Path, initrd: Path, append: str, accel: str = "tcg", machine:
     """The QEMU command line. `image` is a PVH vmlinux (fast) or a bzImage; for arm64 an
     Image (raw, gzip or EFI zboot: QEMU unpacks it) on -M virt."""
     cpu = "host" if accel == "kvm" else "max"
+    # Several vCPUs under TCG: one host thread each (MTTCG), not one thread taking turns.
+    accel = f"{accel},thread=multi" if accel == "tcg" and smp > 1 else accel
     if arch == "arm64":
         # -M virt's PL011 is the first serial port; no firmware (QEMU loads the Image itself).
         return [QEMU_ARM64, "-M", "virt", "-accel", accel, "-cpu", cpu, "-m", memory,
@@ -90,7 +92,8 @@ def command(image: Path, initrd: Path, append: str, accel: str = "tcg", machine:
 
 
 def cmdline(cases: list[str] | None = None, timeout: int | None = None, probe: bool = False,
-            extra: str = "", arch: str = "x86_64") -> str:
+            extra: str = "", arch: str = "x86_64", jobs: int = 1) -> str:
+    """The kernel command line; jobs > 1: the guest runs that many cases at once."""
     parts = [BASE_CMDLINE_ARM64 if arch == "arm64" else BASE_CMDLINE]
     if probe:
         parts.append("ubc.probe=1")
@@ -98,6 +101,8 @@ def cmdline(cases: list[str] | None = None, timeout: int | None = None, probe: b
         parts.append("ubc.cases=" + ",".join(cases))
     if timeout:
         parts.append(f"ubc.timeout={timeout}")
+    if jobs > 1:
+        parts.append(f"ubc.jobs={jobs}")
     if extra:
         parts.append(extra)
     return " ".join(parts)

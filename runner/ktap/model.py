@@ -106,6 +106,11 @@ class ConsoleRun:
     done: bool = False  # the guest's init printed GUEST_DONE or GUEST_ALIVE
     panicked: bool = False  # a kernel panic was seen
     results: int = 0  # top-level result lines seen
+    parallel: bool = False  # run-cases.sh -P N > 1: cases ran at once (see runner/ktap/blame.py)
+    # Cases whose result this console cannot give exactly: a kernel event (or taint change)
+    # came while they ran at once and names no one of them. Name -> why; the runner runs
+    # them again one at a time in a fresh boot (runner/run/kernel_run.run_cases).
+    rerun: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"release": self.release, "proc_version": self.proc_version,

@@ -30,6 +30,7 @@ import re
 from runner.ktap.model import CaseResult, ConsoleRun, KernelEvent, SubResult, end_reason  # noqa: F401
 from runner.ktap.kmsg import CRASH_EVENTS, LINE_LIMIT, Excerpts, clean, event_kind, split_kernel  # noqa: F401
 from runner.ktap.case import TOP_PLAN, NestedReader, parse_result  # noqa: F401
+import runner.ktap.blame as blame
 from runner.core.status import Status
 
 STATUSES = tuple(Status)  # old name of the status set
@@ -42,6 +43,9 @@ _SUBTEST = re.compile(r"^ {4}# Subtest: (\S+)\s*$")
 _SUMMARY = re.compile(r"^(\d{1,9}) passed, (\d{1,9}) failed, (\d{1,9}) skipped\s*$")
 _TIME = re.compile(r"^# time: (\S+) (\d{1,9}(?:\.\d{1,9})?)\s*$")
 _TAINT = re.compile(r"^# taint changed: (\S+) -> (\S+) after (\S+)\s*$")
+_TAINT_DURING = re.compile(r"^# taint changed: (\S+) -> (\S+) during (\S+(?: \S+){0,4096})\s*$")
+_PARALLEL = re.compile(r"^# parallel: (\d{1,9})\s*$")
+_START = re.compile(r"^# start: (\S+) pid=(\d{1,10})\s*$")
 _BANNER_KERNEL = re.compile(r"^# uring-buffer-conformance on kernel (\S+)(?: \(([^)]*)\))?")
 _BANNER_PROC = re.compile(r"^# proc-version: (.*)$")
 # Shapes of the nested (4-space indented) kselftest output.
@@ -67,6 +71,11 @@ class ConsoleParser:
         self._pending = ""  # KTAP fragment cut by a kernel message
         self._excerpts = Excerpts()
         self._finished: list[CaseResult] = []
+        # run-cases.sh -P N: the cases started and not yet reported (name -> pid), the
+        # kernel events waiting for the line naming their task, the last crash event's blame.
+        self._inflight: dict[str, int | None] = {}
+        self._waiting = blame.Pending()
+        self._last_crash: tuple[KernelEvent, dict, str | None] | None = None
 
     # -- input ---------------------------------------------------------------------------
     def feed(self, line: str) -> list[CaseResult]:
@@ -104,6 +113,8 @@ class ConsoleParser:
             self._log(self._pending)
             self._pending = ""
         self._excerpts.close()
+        for item in self._waiting.close():
+            self._blame(*item)
         if self._current is not None:
             case = self._current
             why = end_reason or "console ended"
@@ -114,6 +125,7 @@ class ConsoleParser:
             if crash is not None:
                 case.reason += f": {crash.kind}: {crash.excerpt.splitlines()[0]}"
             self._settle(case)
+        self._unfinished(end_reason)
         for name in expected_cases or []:
             if name not in run.cases:
                 why = end_reason or ("console ended" if not self._ended else "not in the run")
@@ -137,11 +149,16 @@ class ConsoleParser:
     def _kernel_line(self, msg: str) -> None:
         self._log(msg)
         self._excerpts.add(msg)
+        for item in self._waiting.line(msg):
+            self._blame(*item)
         kind = event_kind(msg)
         if kind is not None:
             self._event(kind, msg)
 
     def _event(self, kind: str, msg: str) -> None:
+        if self.run.parallel:
+            self._parallel_event(kind, msg)
+            return
         target, after = self._current, False
         if target is None and self._last is not None and not self._ended:
             # io_uring tears rings down in a workqueue: a report between cases most likely
@@ -156,6 +173,76 @@ class ConsoleParser:
             self._excerpts.start(ev)
         if target is not None:
             target.apply_event(ev)
+
+    def _parallel_event(self, kind: str, msg: str) -> None:
+        """An event while cases ran at once: its suspects are the cases in flight and the one
+        that ended last (its deferred work); the task the report names picks one of them."""
+        run = self.run
+        ev = KernelEvent(kind, self._lineno, msg[:LINE_LIMIT].strip(), None, False)
+        run.events.append(ev)
+        if kind == "panic":
+            run.panicked = True
+        if kind in CRASH_EVENTS:
+            self._excerpts.start(ev)
+        suspects = dict(self._inflight)
+        last = self._current or self._last
+        if last is not None and not self._ended and last.name not in suspects:
+            suspects[last.name] = None
+        before = self._last_crash
+        if kind in CRASH_EVENTS:
+            self._last_crash = (ev, suspects, None)
+        if kind == "panic" and "Fatal exception" in msg and before is not None:
+            # oops=panic: the panic that ends an Oops is that Oops's task's.
+            prior, prior_suspects, case = before
+            if prior.case is not None or case == "?":
+                self._blame(ev, prior_suspects, prior.case, True)
+            else:
+                self._waiting.add(ev, prior_suspects)
+            return
+        task = blame.task_of(msg)
+        if len(suspects) <= 1:
+            self._blame(ev, suspects, next(iter(suspects), None), True)
+        elif task is not None and blame.pick(suspects, task):
+            self._blame(ev, suspects, blame.pick(suspects, task), True)
+        else:
+            self._waiting.add(ev, suspects)
+
+    def _blame(self, ev: KernelEvent, suspects: dict, name: str | None, resolved: bool) -> None:
+        """An event of cases run at once is one case's, or (no case named: a kworker, an
+        io-wq thread, no task line) every suspect's result is redone alone."""
+        run = self.run
+        if self._last_crash is not None and self._last_crash[0] is ev:
+            self._last_crash = (ev, suspects, name if name else "?")
+        if name is None:
+            if not suspects:
+                return
+            who = "no task" if not resolved else "a task of no case"
+            why = (f"kernel {ev.kind} (console line {ev.line}, {who}) while "
+                   f"{', '.join(sorted(suspects))} ran at once: {ev.excerpt.splitlines()[0]}")
+            for n in suspects:
+                run.rerun.setdefault(n, why)
+            return
+        ev.case = name
+        case = run.cases.get(name)
+        if case is None:  # in flight: its block comes later (or never, after a panic)
+            case = run.cases[name] = CaseResult(name, line=self._lineno)
+        ev.after_result = name in self._closed
+        case.apply_event(ev)
+
+    def _unfinished(self, end_reason: str | None) -> None:
+        """Cases run-cases.sh started whose block never came: the one a crash names crashed;
+        the others did not finish through no fault of theirs and run again."""
+        why = end_reason or "console ended"
+        for name in list(self._inflight):
+            case = self.run.cases.get(name)
+            if case is not None and case.status == Status.CRASH:
+                crash = next(e for e in self.run.events if e.case == name and e.kind in CRASH_EVENTS)
+                case.reason = f"no result line ({why}): {crash.kind}: {crash.excerpt.splitlines()[0]}"
+                self._closed.add(name)
+            else:
+                self.run.cases[name] = CaseResult(name, Status.NOTRUN,
+                                                  f"started, no result ({why} while it ran)")
+        self._inflight = {}
 
     # -- KTAP ----------------------------------------------------------------------------
     def _log(self, line: str) -> None:
@@ -212,6 +299,15 @@ class ConsoleParser:
         if m:
             self._taint(m.group(3), head, line)
             return
+        m = _TAINT_DURING.match(head)
+        if m:
+            self._taint_during(m.group(3).split(), head, line)
+            return
+        m = _START.match(head)
+        if m and self.run.parallel:
+            self._log(line)
+            self._inflight[m.group(1)] = int(m.group(2))
+            return
         m = _TIME.match(head)
         if m:
             self._log(line)
@@ -247,6 +343,8 @@ class ConsoleParser:
             self.run.ktap_lines.extend(self._held)
 
     def _banner(self, line: str) -> None:
+        if _PARALLEL.match(line):
+            self.run.parallel = True
         m = _BANNER_KERNEL.match(line)
         if m:
             self.run.release, self.run.arch = m.group(1), m.group(2)
@@ -267,6 +365,16 @@ class ConsoleParser:
         self._log(line)
         run.events.append(ev)
         case.apply_event(ev)
+
+    def _taint_during(self, names: list[str], head: str, line: str) -> None:
+        """A taint change while several cases ran: none of them can be blamed from here."""
+        ev = KernelEvent("taint", self._lineno, head[2:], None, False)
+        self._log(line)
+        self.run.events.append(ev)
+        why = f"{head[2:].split(' during ')[0]} (console line {self._lineno}) while " \
+              f"{', '.join(sorted(names))} ran at once"
+        for n in names:
+            self.run.rerun.setdefault(n, why)
 
     def _summary(self, counts: tuple[int, int, int]) -> None:
         run = self.run
@@ -348,6 +456,7 @@ class ConsoleParser:
     def _settle(self, case: CaseResult) -> None:
         """The case's KTAP is over: compare a repeated report with the first one."""
         self._current = None
+        self._inflight.pop(case.name, None)
         first, self._repeats = self._repeats, None
         if first is not None and first is not case:
             self._merge(first, case)

@@ -40,7 +40,8 @@ class Options:
     accel: str = "auto"           # auto | tcg | kvm
     machine: str = "pc"
     memory: str = ""              # "" = 512M, more for a big initramfs (see guest_memory)
-    smp: int = 1
+    smp: int = 1                  # the guest's vCPUs
+    guest_jobs: int = 0           # cases at once (run-cases.sh -P); 0 = smp
     boot_allowance: float = 0.0   # seconds for boot + teardown; 0 = by accelerator
     max_boots: int = 0            # 0 = one per case + 1
     extra_append: str = ""
@@ -53,6 +54,11 @@ class Options:
         if arch == arches.HOST:
             return self.build
         return self.build.with_name(f"{self.build.name}-{arch}")
+
+    def jobs_for(self, on_line) -> int:
+        """Cases at once in a boot: what its sink asks for (1: cases run again alone), else
+        guest_jobs, else one per vCPU."""
+        return getattr(on_line, "jobs", None) or self.guest_jobs or self.smp
 
     def allowance(self, accel: str) -> float:
         if self.boot_allowance:
@@ -73,6 +79,7 @@ def stress_options(opts: Options, seconds: float | None = None) -> Options:
     TCG setup and 6.1's delayed tag CQEs take the rest)."""
     out = Options(**opts.__dict__)
     out.smp = max(out.smp, STRESS_SMP)
+    out.guest_jobs = 1  # a race loop wants every CPU (and run-cases.sh runs them alone anyway)
     if seconds is not None:
         out.extra_append = " ".join(x for x in (out.extra_append, f"UBC_STRESS_SECONDS={seconds:g}") if x)
         out.case_timeout = max(out.case_timeout,
@@ -108,6 +115,7 @@ class Sink:
 
     def __init__(self, parser: ktap.ConsoleParser, on_case=None, echo=None):
         self.parser, self.on_case, self.echo = parser, on_case, echo
+        self.jobs: int | None = None  # cases at once in the guest; None: the boot's own choice
 
     def __call__(self, line: str) -> None:
         if self.echo is not None:
@@ -123,51 +131,70 @@ class Sink:
         return self.parser.run
 
     def with_echo(self, echo) -> "Sink":
-        return Sink(self.parser, self.on_case, echo)
+        out = Sink(self.parser, self.on_case, echo)
+        out.jobs = self.jobs
+        return out
 
 
 def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
               on_case: Callable[[ktap.CaseResult], None] | None = None):
     """Boot with `cases`; the cases a crash kept from starting get a new boot with only them.
+    Cases a boot that ran them at once cannot judge exactly (a kernel event or taint change
+    that names no one of them: ConsoleRun.rerun) run again one at a time in a boot of their
+    own (Sink.jobs = 1), and that boot's result is theirs, saying so.
     Stops when everything has a result, a boot starts no case at all (the kernel cannot run
     the cases: they stay 'notrun', never passed), the boot was stopped from the host side
-    (interrupted: 'interrupted'; QEMU killed or failing: 'notrun') or after max_boots.
+    (interrupted: 'interrupted'; QEMU killed or failing: 'notrun') or after max_boots (boots
+    of cases run alone do not count: each settles a case or gives up).
     Returns (results by case in `cases` order, [(Boot, ConsoleRun), ...])."""
     max_boots = max_boots or len(cases) + 1
     results: dict[str, ktap.CaseResult] = {}
     runs = []
     remaining = list(cases)
-    while remaining:
+    alone: dict[str, str] = {}  # case -> why it runs again alone
+    counted = 0
+    while remaining or alone:
+        serial = bool(alone)
+        batch = list(alone) if serial else remaining
         parser = ktap.ConsoleParser()
-        b = boot(remaining, Sink(parser, on_case))
-        run = parser.finish(remaining, b.end_reason)
+        sink = Sink(parser, on_case)
+        sink.jobs = 1 if serial else None
+        b = boot(batch, sink)
+        run = parser.finish(batch, b.end_reason)
         runs.append((b, run))
+        counted += not serial
         if b.host_fault:
             # Not the kernel's doing: what finished stands, the rest did not run.
             status = Status.INTERRUPTED if b.end_reason == "interrupted" else Status.NOTRUN
-            for name in remaining:
-                c = run.cases.get(name)
+            for name in dict.fromkeys(batch + remaining + list(alone)):
+                if name in results:
+                    continue
+                c = run.cases.get(name) if name in batch else None
                 if _unfinished(c):
                     c = c or ktap.CaseResult(name)
                     c.status, c.reason, c.host_fault = status, b.host_fault, True
                 results[name] = c
             break
-        for name in remaining:
+        rerun = {} if serial else {n: w for n, w in run.rerun.items() if n in batch}
+        for name in batch:
             c = run.cases.get(name)
-            if c is not None and c.status != Status.NOTRUN:
+            if c is not None and c.status != Status.NOTRUN and name not in rerun:
+                if serial:
+                    note = f"run again alone in a fresh boot ({len(runs)}): {alone[name]}"
+                    c.reason = f"{c.reason}; {note}" if c.reason else note
                 results[name] = c
         # A case the run reported but the plan did not ask for is kept too (never dropped).
         for name, c in run.cases.items():
             if name not in cases and c.status != Status.NOTRUN:
                 results.setdefault(name, c)
-        left = [n for n in remaining if n not in results]
+        left = [n for n in batch if n not in results and n not in rerun]
         if b.end_reason is None and left:
             # The guest said it was done but some cases are missing: a crash, not a pass.
             for n in left:
                 results[n] = ktap.CaseResult(n, Status.CRASH.value, "missing from a run that ended normally")
             left = []
-        progress = len(left) < len(remaining)
-        if left and (not progress or len(runs) >= max_boots):
+        progress = len(left) < len(batch)  # a case ran (ran again alone counts)
+        if left and (not progress or counted >= max_boots):
             why = "no case started in the last boot" if not progress else f"gave up after {len(runs)} boots"
             for n in left:
                 c = run.cases.get(n) or ktap.CaseResult(n, Status.NOTRUN.value)
@@ -175,7 +202,11 @@ def run_cases(cases: list[str], boot: BootFn, max_boots: int = 0,
                 c.reason = f"{c.reason or 'never started'}; {why} ({b.end_reason or 'ended'})"
                 results[n] = c
             left = []
-        remaining = left
+        if serial:
+            alone = {n: alone[n] for n in left}
+        else:
+            remaining = left
+            alone.update(rerun)
     ordered = {n: results[n] for n in cases if n in results}
     ordered.update({n: c for n, c in results.items() if n not in ordered})
     return ordered, runs
@@ -281,10 +312,11 @@ class KernelRun:
 
     def _qemu_boot(self, image: Path, initrd: Path, order: list[str], log):
         def boot(remaining: list[str], on_line):
+            jobs = self.opts.jobs_for(on_line)
             on_line = self._tee(on_line)
             idx = [order.index(c) + 1 for c in remaining]
             append = qemu.cmdline(timeout=self.opts.case_timeout, extra=self.opts.extra_append,
-                                  arch=self.arch)
+                                  arch=self.arch, jobs=jobs)
             if len(idx) < len(order):
                 append += f" ubc.only={ranges(idx)}"
             cmd = qemu.command(image, initrd, append, accel=self.accel, machine=self.opts.machine,

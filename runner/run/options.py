@@ -36,7 +36,8 @@ accel_choice = _argtype(env.accel)
 stress_seconds = _argtype(env.stress_seconds)
 # Declared here and nowhere else (runner/core/tests/test_options.py checks it).
 SHARED = ("--accel", "--case-timeout", "--vng", "--build", "--no-build", "--results",
-          "--expected", "--kernel", "--matrix", "--kcidb", "--kcidb-origin", "--durations", "--arch")
+          "--expected", "--kernel", "--matrix", "--kcidb", "--kcidb-origin", "--durations", "--arch",
+          "--guest-cpus")
 
 
 def add_cases(p, required: bool = False) -> None:
@@ -92,6 +93,23 @@ def add_arch(p, all_ok: bool = True, help: str | None = None) -> None:
 def arch_list(a) -> list[str]:
     """The architectures --arch asks for, the host's first."""
     return list(arches.ARCHES) if getattr(a, "arch", arches.HOST) == "all" else [a.arch]
+
+
+def add_guest_cpus(p) -> None:
+    """The guests' vCPUs, and so the cases one guest runs at once (run-cases.sh -P)."""
+    p.add_argument("--guest-cpus", type=positive_int, default=None, metavar="N",
+                   help="vCPUs of each guest, and cases it runs at once (default "
+                   "UBC_GUEST_CPUS, else the host's cores over -j; 1: one case at a time); "
+                   "the host run runs as many cases at once")
+
+
+def guest_cpus(a) -> int:
+    """--guest-cpus, UBC_GUEST_CPUS, or the host's cores shared by the -j kernels at once."""
+    import os
+    n = a.guest_cpus or env.get("UBC_GUEST_CPUS")
+    if n:
+        return n
+    return max(1, (os.cpu_count() or 1) // max(1, getattr(a, "jobs", 1) or 1))
 
 
 def add_stress(p) -> None:

@@ -109,5 +109,14 @@ def test_a_stress_run_boots_its_guests_with_two_vcpus(tmp_path):
 
 @needs_build
 def test_a_default_run_boots_as_before(tmp_path):
+    # One vCPU per host core over -j (two cores, one kernel: two), one case per vCPU at once.
     cmd = _boot_command(tmp_path, "provide_res_zero")
-    assert " -smp 1 " in cmd and "UBC_STRESS_SECONDS" not in cmd
+    n = max(1, os.cpu_count() or 1)
+    assert f" -smp {n} " in cmd and "UBC_STRESS_SECONDS" not in cmd
+    assert (f"ubc.jobs={n}" in cmd) == (n > 1) and ("thread=multi" in cmd) == (n > 1)
+
+
+@needs_build
+def test_one_guest_cpu_boots_as_before_cases_at_once(tmp_path):
+    cmd = _boot_command(tmp_path, "--guest-cpus", "1", "provide_res_zero")
+    assert " -smp 1 " in cmd and "ubc.jobs" not in cmd and " -accel tcg " in cmd
