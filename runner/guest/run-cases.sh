@@ -20,9 +20,10 @@ set -u
 timeout_s=${UBC_CASE_TIMEOUT:-120}
 verbose=0
 jobs=1
-# Cases that measure or change global state (locked memory, memory cgroups, the stress tier's
-# races that want every CPU) never share the kernel with another case: patterns, one a word.
-ALONE="clone_memlock_not_charged provide_res_zero stress_*"
+# Cases that measure or change global state (locked memory, memory cgroups, the THP sysfs
+# setting regbuf_huge_* switch to madvise for a moment, the stress tier's races that want
+# every CPU) never share the kernel with another case: patterns, one a word.
+ALONE="clone_memlock_not_charged provide_res_zero regbuf_huge_* stress_*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-v) verbose=1; shift ;;

@@ -70,3 +70,10 @@ def one_case_consoles(version: str) -> dict[str, str]:
                      "[    0.400100] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs ]---\n",
         "started": head,
     }
+
+
+def sigint_default() -> None:
+    """Popen preexec_fn for a test that sends SIGINT: a shell running tests in the background
+    ignores SIGINT, the child inherits that and Python then installs no KeyboardInterrupt."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

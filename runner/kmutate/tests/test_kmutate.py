@@ -16,7 +16,7 @@ import pytest
 
 from runner.kmutate import apply as tree_apply
 from runner.kmutate import coverage, mutants as mut, report
-from runner.testing.fakes import FAKE, ONE_CASE, fake_bzimage, one_case_consoles
+from runner.testing.fakes import FAKE, ONE_CASE, fake_bzimage, one_case_consoles, sigint_default
 
 TOP = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent / "fake"
@@ -283,7 +283,8 @@ def test_interrupted_during_a_mutant_build_restores_the_tree(tree, tmp_path, sig
     e = env_for(tmp_path, FAKE_MAKE_SLEEP=60, FAKE_SLEEP_IF=">= MAX_BIDS|&& 0|EOVERFLOW|- 1|<=|!=|^\\s*;",
                 FAKE_MAKE_PIDFILE=pidfile)
     p = subprocess.Popen(cmd(tree, tmp_path / "results", "--count", "-1"), env=e,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=sigint_default)
     try:
         wait_for(pidfile, p, "mutant build")
         while True:  # the base build also writes the pid file: wait for the sleeping one
@@ -292,7 +293,7 @@ def test_interrupted_during_a_mutant_build_restores_the_tree(tree, tmp_path, sig
                 break
             assert p.poll() is None
         p.send_signal(sig)
-        out, err = p.communicate(timeout=180)  # a hang guard: a loaded host is slow, not wrong
+        out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()

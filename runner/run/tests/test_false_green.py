@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runner.testing.fakes import DATA, FAKE
+from runner.testing.fakes import DATA, FAKE, sigint_default
 from runner.testing.fakes import fake_bzimage
 
 TOP = Path(__file__).resolve().parents[3]
@@ -92,7 +92,7 @@ def _start(tmp_path, mode="hang"):
     return subprocess.Popen([sys.executable, "-m", "runner", "--kernel", str(img), "--accel",
                              "tcg", "--no-build", "--results", str(tmp_path / "res"),
                              "provide_res_zero"], cwd=TOP, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
 
 
 @needs_build
@@ -102,7 +102,7 @@ def test_an_interrupt_is_interrupted_not_a_crash_exit_130(tmp_path, sig):
     qpid = _wait_for(tmp_path / "qemu.pid")
     time.sleep(0.5)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=180)  # a hang guard: a loaded host is slow, not wrong
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out[-2000:] + err
     assert _gone(qpid)
     s = summary(tmp_path)
