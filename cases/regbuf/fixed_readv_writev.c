@@ -9,7 +9,9 @@
  * iovec: one iovec of (INT_MAX - 2) pages asks for exactly INT_MAX entries, which is allowed
  * and then cannot be allocated (ENOMEM, io_vec_realloc() with __GFP_NOWARN); one page more is
  * over INT_MAX and EOVERFLOW (the estimate's overflow check, a stable fix). Needs
- * IORING_OP_READV_FIXED (6.15, probe UBC_F_RW_VEC_FIXED).
+ * IORING_OP_READV_FIXED (6.15, probe UBC_F_RW_VEC_FIXED). No iovecs at all is a read of 0
+ * bytes (the estimate is 0 and the import builds an empty iterator), also right after a short
+ * read left the request cache's iterator with bytes to go: nothing is written.
  */
 #include <limits.h>
 #include <sys/uio.h>
@@ -140,6 +142,27 @@ TEST_F(fixed, estimate_over_int_max_is_eoverflow)
 {
 	memset(self->mem, 0xee, BUF_LEN + 4096);
 	ASSERT_EQ(-EOVERFLOW, estimate_past(&self->ring, self->fd, self->mem, 1));
+	ASSERT_EQ(-1, ubc_first_not(self->mem, BUF_LEN + 4096, 0xee));
+}
+
+TEST_F(fixed, zero_iovecs_read_nothing)
+{
+	struct iovec v[2] = {
+		{ .iov_base = self->mem, .iov_len = 100 },
+		{ .iov_base = self->mem + 4096, .iov_len = 4000 },
+	};
+	struct io_uring_sqe *sqe;
+	unsigned int flags;
+	int res;
+
+	/* A short read: 150 bytes left in the file of 4100 asked for. */
+	memset(self->mem, 0xee, BUF_LEN + 4096);
+	sqe = io_uring_get_sqe(&self->ring);
+	io_uring_prep_readv_fixed(sqe, self->fd, v, 2, BUF_LEN - 150, 0, 0);
+	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
+	ASSERT_EQ(150, res);
+	memset(self->mem, 0xee, BUF_LEN + 4096);
+	ASSERT_EQ(0, vec_fixed(&self->ring, 0, self->fd, v, 0));
 	ASSERT_EQ(-1, ubc_first_not(self->mem, BUF_LEN + 4096, 0xee));
 }
 
