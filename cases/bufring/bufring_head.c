@@ -3,8 +3,11 @@
  * io_uring_buf_ring_head(3) (IORING_REGISTER_PBUF_STATUS, 6.8) gives the kernel's head of a
  * buffer ring: 0 before anything is submitted, +1 per completed selecting read (kbuf.c
  * io_register_pbuf_status(): buf_status.head = bl->head), unchanged by a read that failed with
- * -ENOBUFS. A bgid with no group is -ENOENT, a legacy group -EINVAL.
+ * -ENOBUFS. A bgid with no group is -ENOENT, a legacy group -EINVAL. An argument that cannot be
+ * read is -EFAULT (copy_from_user); one that can be read but not written (a read-only page)
+ * is -EFAULT too, from the copy_to_user of the result, and the page keeps its bytes.
  */
+#include <sys/mman.h>
 #include "ubc_test.h"
 #include "ubc_bufring.h"
 
@@ -78,6 +81,31 @@ TEST_F(head, legacy_group_einval)
 	ASSERT_EQ(0, res);
 	ASSERT_EQ(-EINVAL, io_uring_buf_ring_head(&self->ring, 1235, &head));
 	ASSERT_EQ(0x5555, head);
+}
+
+TEST_F(head, unreadable_arg_efault)
+{
+	void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, none);
+	/* The group exists (BGID); an unread argument would name bgid 0, which has none. */
+	EXPECT_EQ(-EFAULT, io_uring_register(self->ring.ring_fd, IORING_REGISTER_PBUF_STATUS, none, 1));
+	munmap(none, 4096);
+}
+
+TEST_F(head, readonly_result_efault)
+{
+	struct io_uring_buf_status *st = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, st);
+	st->buf_group = BGID;
+	st->head = 0x5555;
+	ASSERT_EQ(0, mprotect(st, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, io_uring_register(self->ring.ring_fd, IORING_REGISTER_PBUF_STATUS, st, 1));
+	EXPECT_EQ(BGID, (int)st->buf_group);
+	EXPECT_EQ(0x5555u, st->head);
+	munmap(st, 4096);
 }
 
 TEST_HARNESS_MAIN
