@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import shutil
 import signal
 import sys
 import time
@@ -71,6 +72,24 @@ def header(cfg, tree: Path, extra: str) -> list[str]:
             extra]
 
 
+def frozen_cases(build: Path, results: Path) -> Path:
+    """The case binaries a run boots, copied into its results folder once: every boot of the
+    run (the unmutated kernel's and each mutant's, a --resume's too) runs the same binaries,
+    whatever `make` does to build/ meanwhile. A rebuilt build/ under a running run used to
+    give a mutant a case the baseline never had: a kill that the kernel did not cause."""
+    frozen = results / "cases-build"
+    if not (frozen / ".done").exists():
+        shutil.rmtree(frozen, ignore_errors=True)
+        frozen.mkdir(parents=True)
+        for d in ("bin", "multi"):
+            if (build / d).is_dir():
+                shutil.copytree(build / d, frozen / d, symlinks=True)
+        if (build / "versions.txt").exists():
+            shutil.copy2(build / "versions.txt", frozen / "versions.txt")
+        (frozen / ".done").write_text(f"{build}\n")
+    return frozen
+
+
 def recheck_selection(tree: Path, prev: Path, results: Path, seed: int, hand: bool):
     """The survivors of the run `prev` (those equivalent.txt does not mark) as mutants of
     `tree`; every other record of `prev` is written to results/results.jsonl once, with
@@ -129,7 +148,7 @@ def main(a) -> int:
         results = Path(a.results or TOP / "results" / f"kmutate-recheck-{engine.stamp()}")
     else:
         results = Path(a.results or TOP / "results" / f"kmutate{'-coverage' if a.coverage else ''}-{engine.stamp()}")
-    opts = Options(build=Path(a.build).resolve(), accel=a.accel, max_boots=2)
+    opts = Options(build=frozen_cases(Path(a.build).resolve(), results), accel=a.accel, max_boots=2)
     opts.case_timeout = a.case_timeout or 30
     cfg = engine.Config(tree, out, results, cases, opts, a.jobs,
                         say=lambda s: print(s, flush=True), rest=a.all_cases)

@@ -375,3 +375,25 @@ def test_coverage_per_function_from_gcov_json():
     assert p["unreached"] == [(10, "return -E2BIG;")]
     md = coverage.markdown({"io_uring/kbuf.c": per}, ["# c"])
     assert "| io_uring/kbuf.c | 4 | 3 | 75.0% |" in md and "10: `return -E2BIG;`" in md
+
+
+def test_a_run_boots_the_case_binaries_it_started_with(tmp_path):
+    """The case binaries are copied into the results folder once: a `make` in build/ during
+    the run (or before a --resume) changes nothing the run boots."""
+    from runner.commands.kmutate import frozen_cases
+    build = tmp_path / "build"
+    (build / "multi").mkdir(parents=True)
+    (build / "bin").mkdir()
+    (build / "multi" / "ubc-cases").write_bytes(b"\x7fELF old cases")
+    (build / "bin" / "a_case").symlink_to("../multi/ubc-cases")
+    (build / "versions.txt").write_text("liburing 2.15\n")
+    results = tmp_path / "results"
+    frozen = frozen_cases(build, results)
+    assert frozen == results / "cases-build"
+    assert (frozen / "bin" / "a_case").is_symlink()
+    assert (frozen / "bin" / "a_case").read_bytes() == b"\x7fELF old cases"
+    (build / "multi" / "ubc-cases").write_bytes(b"\x7fELF rebuilt with a new case")
+    (build / "bin" / "b_case").symlink_to("../multi/ubc-cases")
+    assert frozen_cases(build, results) == frozen  # a resume: the same copy
+    assert (frozen / "bin" / "a_case").read_bytes() == b"\x7fELF old cases"
+    assert not (frozen / "bin" / "b_case").exists()
