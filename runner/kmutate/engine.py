@@ -92,7 +92,7 @@ def differences(base: dict, mut: dict, ignore: set[str] = frozenset()) -> list[s
 # -- build and boot ---------------------------------------------------------------------------
 
 def kconfig_lines() -> list[str]:
-    """kmutate.config's assignments: what the gcov build adds to ubc.config."""
+    """kmutate.config's assignments: what the mutation and gcov builds add to ubc.config."""
     return [l.strip() for l in KCONFIG.read_text().splitlines()
             if l.strip() and not l.lstrip().startswith("#")]
 
@@ -248,10 +248,13 @@ def baseline(cfg: Config, reuse: bool = False) -> Baseline:
             "build takes minutes)")
     saved = cfg.results / "baseline.json"
     reusing = reuse and saved.exists()
-    b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs,
+    b = make_build(cfg.tree, cfg.out, d / "build.log", cfg.jobs, extra=kconfig_lines(),
                    target=cfg.target if reusing else "bzImage")
     if not b.ok:
         raise RuntimeError(f"the unmutated tree does not build: {b.why} (log {d / 'build.log'})")
+    lost = config_lost(cfg.out, kconfig_lines())
+    if lost:
+        cfg.say(f"kmutate: this tree's Kconfig dropped {', '.join(lost)} (runner/kmutate/kmutate.config)")
     if reusing:
         js = json.loads(saved.read_text())
         cfg.say("kmutate: the unmutated kernel's results: those of the run resumed")
