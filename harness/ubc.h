@@ -94,6 +94,9 @@ long ubc_mismatch(const void *p, size_t len, unsigned int seed, size_t pos);
 long ubc_first_not(const void *p, size_t len, unsigned char c);
 /* An unlinked file of len bytes holding the pattern seed from position 0; fd or -errno. */
 int ubc_tmpfile(size_t len, unsigned int seed);
+/* The same for any filler of ubc_fill's shape (ubc_stamp_fill: ubc_stamp_file). */
+int ubc_filled_file(size_t len, unsigned int seed,
+		    void (*fill)(void *p, size_t len, unsigned int seed, size_t pos));
 /*
  * An AF_UNIX stream socket pair with len bytes of pattern seed (from position 0) written to
  * sv[1], waiting to be received at sv[0]; len must fit the socket buffer. 0 or -errno.

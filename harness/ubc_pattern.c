@@ -39,10 +39,11 @@ long ubc_first_not(const void *p, size_t len, unsigned char c)
 	return -1;
 }
 
-int ubc_tmpfile(size_t len, unsigned int seed)
+int ubc_filled_file(size_t len, unsigned int seed,
+		    void (*fill)(void *p, size_t len, unsigned int seed, size_t pos))
 {
 	char tmpl[] = "/tmp/ubc-XXXXXX";
-	unsigned char chunk[4096];
+	unsigned char chunk[65536];
 	int fd = mkstemp(tmpl);
 
 	if (fd < 0)
@@ -51,7 +52,7 @@ int ubc_tmpfile(size_t len, unsigned int seed)
 	for (size_t off = 0; off < len; off += sizeof(chunk)) {
 		size_t n = len - off < sizeof(chunk) ? len - off : sizeof(chunk);
 
-		ubc_fill(chunk, n, seed, off);
+		fill(chunk, n, seed, off);
 		if (pwrite(fd, chunk, n, (off_t)off) != (ssize_t)n) {
 			int err = errno ? errno : EIO;
 
@@ -60,6 +61,11 @@ int ubc_tmpfile(size_t len, unsigned int seed)
 		}
 	}
 	return fd;
+}
+
+int ubc_tmpfile(size_t len, unsigned int seed)
+{
+	return ubc_filled_file(len, seed, ubc_fill);
 }
 
 int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed)

@@ -38,23 +38,5 @@ long ubc_stamp_mismatch(const void *p, size_t len, unsigned int seed, size_t pos
 
 int ubc_stamp_file(size_t len, unsigned int seed)
 {
-	char tmpl[] = "/tmp/ubc-stamp-XXXXXX";
-	unsigned char chunk[65536];
-	int fd = mkstemp(tmpl);
-
-	if (fd < 0)
-		return -errno;
-	unlink(tmpl);
-	for (size_t off = 0; off < len; off += sizeof(chunk)) {
-		size_t n = len - off < sizeof(chunk) ? len - off : sizeof(chunk);
-
-		ubc_stamp_fill(chunk, n, seed, off);
-		if (pwrite(fd, chunk, n, (off_t)off) != (ssize_t)n) {
-			int err = errno ? errno : EIO;
-
-			close(fd);
-			return -err;
-		}
-	}
-	return fd;
+	return ubc_filled_file(len, seed, ubc_stamp_fill);
 }
