@@ -105,6 +105,9 @@ int ubc_socketpair_fill(int sv[2], size_t len, unsigned int seed);
 
 /* harness/ubc_submit.c. Submit one prepared SQE and reap its CQE: res and flags; returns 0 or -errno of the wait. */
 int ubc_submit_one(struct io_uring *ring, int *res, unsigned int *flags);
+/* One IORING_OP_WRITEV_FIXED (write) or READV_FIXED of nr iovecs at file offset 0 through the
+ * registered buffer 0; the CQE's res, or -errno of the submission. */
+int ubc_vec_fixed(struct io_uring *ring, int write, int fd, struct iovec *v, int nr);
 /* One read_fixed (write 0) or write_fixed (write 1) through slot idx: the CQE res, or -errno of the submission. */
 int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned int len,
 		 unsigned long long off, int idx);

@@ -34,3 +34,16 @@ int ubc_rw_fixed(struct io_uring *ring, int write, int fd, void *buf, unsigned i
 	ret = ubc_submit_one(ring, &res, &flags);
 	return ret ? ret : res;
 }
+
+int ubc_vec_fixed(struct io_uring *ring, int write, int fd, struct iovec *v, int nr)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	unsigned int flags;
+	int res, ret;
+
+	if (!sqe)
+		return -EBUSY;
+	(write ? io_uring_prep_writev_fixed : io_uring_prep_readv_fixed)(sqe, fd, v, nr, 0, 0, 0);
+	ret = ubc_submit_one(ring, &res, &flags);
+	return ret ? ret : res;
+}

@@ -45,20 +45,6 @@ FIXTURE_TEARDOWN(fixed)
 	ubc_buf_free(self->mem, BUF_LEN + 4096);
 }
 
-static int vec_fixed(struct io_uring *ring, int write, int fd, struct iovec *v, int nr)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	unsigned int flags;
-	int res, ret;
-
-	if (write)
-		io_uring_prep_writev_fixed(sqe, fd, v, nr, 0, 0, 0);
-	else
-		io_uring_prep_readv_fixed(sqe, fd, v, nr, 0, 0, 0);
-	ret = ubc_submit_one(ring, &res, &flags);
-	return ret ? ret : res;
-}
-
 TEST_F(fixed, readv_fills_in_order)
 {
 	/* Second iovec first in memory: order is the iovec array's, not the addresses'. */
@@ -68,7 +54,7 @@ TEST_F(fixed, readv_fills_in_order)
 	};
 
 	memset(self->mem, 0xee, BUF_LEN);
-	ASSERT_EQ(4500, vec_fixed(&self->ring, 0, self->fd, v, 2));
+	ASSERT_EQ(4500, ubc_vec_fixed(&self->ring, 0, self->fd, v, 2));
 	ASSERT_EQ(-1, ubc_mismatch(self->mem + 5000, 300, 47, 0));
 	ASSERT_EQ(-1, ubc_mismatch(self->mem + 10, 4200, 47, 300));
 	ASSERT_EQ(-1, ubc_first_not(self->mem, 10, 0xee));
@@ -86,7 +72,7 @@ TEST_F(fixed, writev_takes_in_order)
 
 	ubc_fill(self->mem + 6000, 100, 48, 0);
 	ubc_fill(self->mem + 1, 4100, 48, 100);
-	ASSERT_EQ(4200, vec_fixed(&self->ring, 1, self->fd, v, 2));
+	ASSERT_EQ(4200, ubc_vec_fixed(&self->ring, 1, self->fd, v, 2));
 	ASSERT_EQ(4200, pread(self->fd, back, sizeof(back), 0));
 	ASSERT_EQ(-1, ubc_mismatch(back, sizeof(back), 48, 0));
 }
@@ -100,9 +86,9 @@ TEST_F(fixed, iovec_past_end_is_efault)
 	unsigned char back[BUF_LEN];
 
 	memset(self->mem, 0xee, BUF_LEN + 4096);
-	ASSERT_EQ(-EFAULT, vec_fixed(&self->ring, 0, self->fd, v, 2));
+	ASSERT_EQ(-EFAULT, ubc_vec_fixed(&self->ring, 0, self->fd, v, 2));
 	ASSERT_EQ(-1, ubc_first_not(self->mem, BUF_LEN + 4096, 0xee));
-	ASSERT_EQ(-EFAULT, vec_fixed(&self->ring, 1, self->fd, v, 2));
+	ASSERT_EQ(-EFAULT, ubc_vec_fixed(&self->ring, 1, self->fd, v, 2));
 	ASSERT_EQ((ssize_t)BUF_LEN, pread(self->fd, back, BUF_LEN, 0));
 	ASSERT_EQ(-1, ubc_mismatch(back, BUF_LEN, 47, 0));
 }
@@ -116,9 +102,9 @@ TEST_F(fixed, zero_len_iovec_is_efault)
 	unsigned char back[BUF_LEN];
 
 	memset(self->mem, 0xee, BUF_LEN + 4096);
-	ASSERT_EQ(-EFAULT, vec_fixed(&self->ring, 0, self->fd, v, 2));
+	ASSERT_EQ(-EFAULT, ubc_vec_fixed(&self->ring, 0, self->fd, v, 2));
 	ASSERT_EQ(-1, ubc_first_not(self->mem, BUF_LEN + 4096, 0xee));
-	ASSERT_EQ(-EFAULT, vec_fixed(&self->ring, 1, self->fd, v, 2));
+	ASSERT_EQ(-EFAULT, ubc_vec_fixed(&self->ring, 1, self->fd, v, 2));
 	ASSERT_EQ((ssize_t)BUF_LEN, pread(self->fd, back, BUF_LEN, 0));
 	ASSERT_EQ(-1, ubc_mismatch(back, BUF_LEN, 47, 0));
 }
@@ -128,7 +114,7 @@ static int estimate_past(struct io_uring *ring, int fd, void *base, int extra)
 {
 	struct iovec v = { .iov_base = base, .iov_len = (size_t)(INT_MAX - 2 + extra) << 12 };
 
-	return vec_fixed(ring, 0, fd, &v, 1);
+	return ubc_vec_fixed(ring, 0, fd, &v, 1);
 }
 
 TEST_F(fixed, estimate_int_max_is_enomem)
@@ -162,7 +148,7 @@ TEST_F(fixed, zero_iovecs_read_nothing)
 	ASSERT_EQ(0, ubc_submit_one(&self->ring, &res, &flags));
 	ASSERT_EQ(150, res);
 	memset(self->mem, 0xee, BUF_LEN + 4096);
-	ASSERT_EQ(0, vec_fixed(&self->ring, 0, self->fd, v, 0));
+	ASSERT_EQ(0, ubc_vec_fixed(&self->ring, 0, self->fd, v, 0));
 	ASSERT_EQ(-1, ubc_first_not(self->mem, BUF_LEN + 4096, 0xee));
 }
 

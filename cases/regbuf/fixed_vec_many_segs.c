@@ -47,20 +47,6 @@ FIXTURE_TEARDOWN(segs)
 	ubc_buf_free(self->mem, BIG_LEN);
 }
 
-static int vec_fixed(struct io_uring *ring, int write, int fd, struct iovec *v, int nr)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	unsigned int flags;
-	int res, ret;
-
-	if (write)
-		io_uring_prep_writev_fixed(sqe, fd, v, nr, 0, 0, 0);
-	else
-		io_uring_prep_readv_fixed(sqe, fd, v, nr, 0, 0, 0);
-	ret = ubc_submit_one(ring, &res, &flags);
-	return ret ? ret : res;
-}
-
 TEST_F(segs, many_small_iovecs_land_exactly)
 {
 	/* iovec i at (NR_SMALL - 1 - i) * STRIDE: the file's bytes i * SEG .. come there. */
@@ -68,7 +54,7 @@ TEST_F(segs, many_small_iovecs_land_exactly)
 		self->v[i] = (struct iovec){ .iov_base = self->mem + (NR_SMALL - 1 - i) * STRIDE,
 					     .iov_len = SEG };
 	memset(self->mem, 0xee, BIG_LEN);
-	ASSERT_EQ(NR_SMALL * SEG, vec_fixed(&self->ring, 0, self->fd, self->v, NR_SMALL));
+	ASSERT_EQ(NR_SMALL * SEG, ubc_vec_fixed(&self->ring, 0, self->fd, self->v, NR_SMALL));
 	for (int i = 0; i < NR_SMALL; i++) {
 		unsigned char *p = self->mem + (NR_SMALL - 1 - i) * STRIDE;
 
@@ -85,7 +71,7 @@ TEST_F(segs, estimate_of_4mib_allocated)
 	ASSERT_LE(0, null);
 	for (int i = 0; i < NR_BIG; i++)
 		self->v[i] = (struct iovec){ .iov_base = self->mem, .iov_len = BIG_LEN };
-	EXPECT_EQ(NR_BIG * BIG_LEN, vec_fixed(&self->ring, 1, null, self->v, NR_BIG));
+	EXPECT_EQ(NR_BIG * BIG_LEN, ubc_vec_fixed(&self->ring, 1, null, self->v, NR_BIG));
 	close(null);
 }
 
