@@ -275,16 +275,22 @@ def wait_for(path: Path, proc, what: str, seconds: float = 60) -> None:
         time.sleep(0.1)
 
 
-@needs_build
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_interrupted_during_a_mutant_build_restores_the_tree(tree, tmp_path, sig):
+def slow_mutant_run(tree, tmp_path, **popen):
+    """A run whose every mutant build sleeps a minute (the fake make): the tree as it was,
+    the run, and the file its make writes its pid to."""
     before = snapshot(tree)
     pidfile = tmp_path / "make.pid"
     e = env_for(tmp_path, FAKE_MAKE_SLEEP=60, FAKE_SLEEP_IF=">= MAX_BIDS|&& 0|EOVERFLOW|- 1|<=|!=|^\\s*;",
                 FAKE_MAKE_PIDFILE=pidfile)
     p = subprocess.Popen(cmd(tree, tmp_path / "results", "--count", "-1"), env=e,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=sigint_default)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return before, p, pidfile
+
+
+@needs_build
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_during_a_mutant_build_restores_the_tree(tree, tmp_path, sig):
+    before, p, pidfile = slow_mutant_run(tree, tmp_path, preexec_fn=sigint_default)
     try:
         wait_for(pidfile, p, "mutant build")
         while True:  # the base build also writes the pid file: wait for the sleeping one
@@ -304,13 +310,7 @@ def test_interrupted_during_a_mutant_build_restores_the_tree(tree, tmp_path, sig
 
 @needs_build
 def test_a_killed_run_leaves_a_backup_the_next_run_restores(tree, tmp_path):
-    before = snapshot(tree)
-    pidfile = tmp_path / "make.pid"
-    e = env_for(tmp_path, FAKE_MAKE_SLEEP=60, FAKE_SLEEP_IF=">= MAX_BIDS|&& 0|EOVERFLOW|- 1|<=|!=|^\\s*;",
-                FAKE_MAKE_PIDFILE=pidfile)
-    p = subprocess.Popen(cmd(tree, tmp_path / "results", "--count", "-1"), env=e,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+    before, p, pidfile = slow_mutant_run(tree, tmp_path, start_new_session=True)
     try:
         wait_for(pidfile, p, "mutant build")
         while (tree / "io_uring" / "kbuf.c").read_bytes() == before["io_uring/kbuf.c"][0]:
