@@ -32,8 +32,14 @@ long ubc_mismatch(const void *p, size_t len, unsigned int seed, size_t pos)
 long ubc_first_not(const void *p, size_t len, unsigned char c)
 {
 	const unsigned char *b = p;
+	unsigned char ref[4096];
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++)
+	/* A page at a time with memcmp (the THP cases check megabytes), then byte by byte. */
+	memset(ref, c, sizeof(ref));
+	while (len - i >= sizeof(ref) && !memcmp(b + i, ref, sizeof(ref)))
+		i += sizeof(ref);
+	for (; i < len; i++)
 		if (b[i] != c)
 			return (long)i;
 	return -1;
