@@ -189,10 +189,18 @@ int ubc_take(struct io_uring *ring, int fd, int sock, unsigned int len, int bgid
 	return ubc_read_select(ring, fd, len, 0, bgid, res, flags);
 }
 
+/*
+ * Bring lo up (a fresh guest has it down). Also when it already says up: another case may
+ * be bringing it up this moment, and SIOCGIFFLAGS (no lock) shows IFF_UP before the
+ * NETDEV_UP notifiers have added 127.0.0.1's routes, so a connect() then fails with
+ * ENETUNREACH (seen with cases at once). SIOCSIFFLAGS takes the RTNL lock that bring-up
+ * holds, so it returns only once lo is wholly up; without CAP_NET_ADMIN (the host, not
+ * root) it says EPERM, and an lo that was up before is up.
+ */
 static int lo_up(void)
 {
 	struct ifreq ifr;
-	int ret = 0, s = socket(AF_INET, SOCK_DGRAM, 0);
+	int ret = 0, s = socket(AF_INET, SOCK_DGRAM, 0), was_up;
 
 	if (s < 0)
 		return -errno;
@@ -200,9 +208,10 @@ static int lo_up(void)
 	strcpy(ifr.ifr_name, "lo");
 	if (ioctl(s, SIOCGIFFLAGS, &ifr)) {
 		ret = -errno;
-	} else if (!(ifr.ifr_flags & IFF_UP)) {
+	} else {
+		was_up = !!(ifr.ifr_flags & IFF_UP);
 		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) && !(was_up && errno == EPERM))
 			ret = -errno;
 	}
 	close(s);
