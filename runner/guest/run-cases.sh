@@ -6,29 +6,38 @@
 # (the runner reads this same format from the console). Under TCG every process costs
 # milliseconds, so the loop uses shell builtins (read from /proc, parameter expansion): per
 # case it starts only timeout, the binary and awk.
-#   run-cases.sh [-v] [-t SECS] [-P N] BINARY...
+#   run-cases.sh [-v] [-t SECS] [-P N] [-o ORDER] BINARY...
 # -P N (default 1): up to N cases at once (the guest's vCPUs). Each runs in the background
 # with its output in a file of its own; "# start: NAME pid=P" says it started, and its whole
 # block (header, nested KTAP, result, time) is printed when it ends, so blocks never
 # interleave and results come in the order cases end. Two cases whose names share their
-# first 15 characters (a task's comm, which a kernel splat names) never run at once; the
-# cases in ALONE run after the others, one at a time. A taint change seen when a case ends
-# names every case that ran since the last look ("during A B"): the runner re-runs them
-# alone. With -P 1 the output is what it always was.
+# first 15 characters (a task's comm, which a kernel splat names) never run at once, nor
+# two cases of one APART pattern; the cases in ALONE run after the others, one at a time.
+# A taint change seen when a case ends names every case that ran since the last look
+# ("during A B"): the runner re-runs them alone. With -P 1 the output is what it always was.
+# -o ORDER (only with -P N > 1): a file of case names, longest first (bench/durations.json):
+# those cases start in that order, the others after them in theirs, so the last to end
+# is a short one.
 # Exit: 0 if nothing failed, 1 otherwise, 3 if it could not run (no temporary folder).
 set -u
 timeout_s=${UBC_CASE_TIMEOUT:-120}
 verbose=0
 jobs=1
-# Cases that measure or change global state (locked memory, memory cgroups, the THP sysfs
-# setting regbuf_huge_* switch to madvise for a moment, the stress tier's races that want
-# every CPU) never share the kernel with another case: patterns, one a word.
-ALONE="clone_memlock_not_charged provide_res_zero regbuf_huge_* stress_*"
+order=''
+# Cases that measure global state (a memory cgroup's charges, the stress tier's races that
+# want every CPU) never share the kernel with another case: patterns, one a word.
+ALONE="clone_memlock_not_charged provide_res_zero stress_*"
+# Cases of one pattern here never run at once with each other (but do with the rest):
+# regbuf_huge_* switch the THP sysfs setting from never to madvise for a moment and back,
+# which another of them must not see half way. (regbuf_huge_memlock charges a uid of its
+# own: no other case's registrations count against its limit.)
+APART="regbuf_huge_*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-v) verbose=1; shift ;;
 	-t) timeout_s=$2; shift 2 ;;
 	-P) jobs=$2; shift 2 ;;
+	-o) order=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -150,24 +159,41 @@ exec 3<>"$tmp/ended"
 # A task's comm: its name's first 15 characters.
 comm_of() {
 	comm=$1
-	while [ "${#comm}" -gt 15 ]; do comm=${comm%?}; done
+	if [ "${#1}" -gt 15 ]; then comm=${1%"${1#???????????????}"}; fi
 }
-alone() {
+# Does name $1 match a pattern of the list $2? ($at: the pattern's place in it, from 1)
+matches() {
 	set -f  # the patterns are matched against names, not expanded against files
-	for pat in $ALONE; do
+	at=0
+	for pat in $2; do
+		at=$((at + 1))
 		# shellcheck disable=SC2254  # a pattern
 		case "$1" in $pat) set +f; return 0 ;; esac
 	done
 	set +f
 	return 1
 }
+# What case $1 must not share with a running case: its comm, and its APART pattern if any.
+keys_of() {
+	comm_of "$1"
+	keys=$comm
+	if matches "$1" "$APART"; then keys="$keys apart:$at"; fi
+}
+# Is one of $keys held by a running case?
+busy() {
+	for k in $keys; do
+		case "$comms" in *" $k "*) return 0 ;; esac
+	done
+	return 1
+}
 running=0 started=0 suspects='' comms=' '
 # Wait for one case to end and print its block.
 reap() {
 	read -r i rc <&3
-	eval "name=\$name_$i start=\$start_$i c=\$comm_$i"
+	held=''
+	eval "name=\$name_$i start=\$start_$i held=\$keys_$i"
 	running=$((running - 1))
-	comms=${comms%% "$c" *}' '${comms#* "$c" }
+	for c in $held; do comms=${comms%% "$c" *}' '${comms#* "$c" }; done
 	n=$((n + 1))
 	echo "    # Subtest: $name"
 	awk -v counts="$tmp/counts" "$COUNT" "$tmp/out.$i"  # (the folder goes at exit: no rm)
@@ -179,36 +205,59 @@ reap() {
 	done
 	inflight=$left
 }
-# Start case $bin in the background, once fewer than $1 run (and none with its comm).
+# Start case $bin (keys $keys) in the background.
 launch() {
 	started=$((started + 1))
-	comm_of "${bin##*/}"
-	while [ "$running" -ge "$1" ] || case "$comms" in *" $comm "*) true ;; *) false ;; esac; do
-		reap
-	done
-	eval "name_$started=\${bin##*/} comm_$started=\$comm"
+	eval "name_$started=\${bin##*/} keys_$started=\$keys"
 	[ "$verbose" = 1 ] && echo "# running $bin (timeout ${timeout_s}s)"
 	now; eval "start_$started=\$up"
 	{ timeout -s KILL "$timeout_s" "$bin" > "$tmp/out.$started" 2>&1 3>&-; echo "$started $?" >&3; } </dev/null &
 	echo "# start: ${bin##*/} pid=$!"
-	running=$((running + 1)) comms="$comms$comm " inflight="$inflight $started"
+	running=$((running + 1)) comms="$comms$keys " inflight="$inflight $started"
 	suspects="$suspects ${bin##*/}"
 }
-inflight='' again='' later=''
+# bin = the first case of $pending whose keys are free, taken out of it; "" if none is.
+# Most times it is the first, so the whole list is walked only when that one waits.
+next_free() {
+	bin=${pending%% *}
+	keys_of "${bin##*/}"
+	if ! busy; then pending=${pending#"$bin"}; pending=${pending# }; return; fi
+	rest='' found=''
+	for b in $pending; do
+		if [ -z "$found" ]; then
+			bin=$b; keys_of "${bin##*/}"
+			if ! busy; then found=$b; continue; fi
+		fi
+		rest="$rest $b"
+	done
+	pending=${rest# } bin=$found
+	[ -n "$bin" ] && keys_of "${bin##*/}"
+}
+if [ -n "$order" ] && [ -r "$order" ]; then
+	# One awk for the reorder: a loop in sh costs seconds under TCG.
+	# shellcheck disable=SC2046,SC2016  # one word per binary; awk's program
+	set -- $(awk -v list="$*" '
+		BEGIN { n = split(list, b, " "); for (i = 1; i <= n; i++) { nm = b[i]; sub(/.*\//, "", nm); at[nm] = i } }
+		($1 in at) && !($1 in done) { done[$1] = 1; print b[at[$1]] }
+		END { for (i = 1; i <= n; i++) { nm = b[i]; sub(/.*\//, "", nm); if (!(nm in done)) print b[i] } }' "$order")
+fi
+inflight='' pending='' later=''
 for bin in "$@"; do
-	comm_of "${bin##*/}"
-	if alone "${bin##*/}"; then
-		later="$later $bin"
-	elif case "$comms" in *" $comm "*) true ;; *) false ;; esac; then
-		again="$again $bin"  # the case with its comm is running: the others go first
-	else
-		launch "$jobs"
-	fi
+	if matches "${bin##*/}" "$ALONE"; then later="$later $bin"; else pending="$pending $bin"; fi
+done
+pending=${pending# }
+# A case whose comm or APART pattern a running case holds waits; the ones after it go first.
+while [ -n "$pending" ]; do
+	while [ "$running" -ge "$jobs" ]; do reap; done
+	next_free
+	if [ -n "$bin" ]; then launch; else reap; fi
 done
 # shellcheck disable=SC2086  # one word per binary
-for bin in $again; do launch "$jobs"; done
-# shellcheck disable=SC2086
-for bin in $later; do launch 1; done
+for bin in $later; do
+	while [ "$running" -gt 0 ]; do reap; done
+	keys_of "${bin##*/}"
+	launch
+done
 while [ "$running" -gt 0 ]; do reap; done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

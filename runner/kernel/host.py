@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 
 from runner.kernel import qemu
+from runner.kernel.order import order_text
 
 
 def contained() -> list[str]:
@@ -27,9 +29,14 @@ def boot_fn(opts, log, tee, runs: list):
         on_line = tee(on_line)
         extra = {p.name: p for p in opts.extra_binaries}
         bins = [extra.get(c) or opts.build / "bin" / c for c in remaining]
+        par = []
+        if jobs > 1:  # cases at once start longest first (runner/kernel/order.py)
+            order = tempfile.NamedTemporaryFile("w", prefix="ubc-order.", suffix=".txt")
+            order.write(order_text(remaining))
+            order.flush()
+            par = ["-P", str(jobs), "-o", order.name]
         cmd = contained() + ["sh", str(opts.build / "bin" / "run-cases.sh"),
-                             "-t", str(opts.case_timeout), *(["-P", str(jobs)] if jobs > 1 else []),
-                             *map(str, bins)]
+                             "-t", str(opts.case_timeout), *par, *map(str, bins)]
         log.write(f"### ubc-runner: host run: {' '.join(cmd)}\n")
         b = qemu.Boot(command=cmd)
         if qemu.stopping():

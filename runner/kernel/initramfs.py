@@ -1,7 +1,8 @@
 """The guest's initramfs: an uncompressed cpio (newc) written with the standard library.
 
 Contents: /bin/busybox (static, Debian's busybox-static) with /bin/sh, /init (runner/guest/init),
-/ubc/bin/<case binaries> + run-cases.sh, /ubc/cases (their order), /ubc/versions.txt (banner
+/ubc/bin/<case binaries> + run-cases.sh, /ubc/cases (their order), /ubc/order (the order they
+start in when several run at once: runner/kernel/order.py), /ubc/versions.txt (banner
 lines), and empty mount points. A case binary that is a symlink (build/bin/<name> ->
 ../multi/ubc-cases, the multi-call binary that runs the case its name says) stays a symlink:
 its target is stored once, as /ubc/multi/<target's name>, and /ubc/bin/<name> points there.
@@ -24,6 +25,7 @@ from runner.kernel.cache import (CacheError, cache_dir, damage, discard, locked,
                                  sha256, work_dir, write_atomic)
 from runner.kernel.resolve import FetchError, papt
 from runner.kernel.steps import StepError, extract
+from runner.kernel.order import order_text as longest_first_text
 
 GUEST_INIT = GUEST / "init"
 # Debian's busybox-static, fetched through scripts/papt so every machine uses the same one.
@@ -205,10 +207,11 @@ def layout(binaries: list[Path]) -> tuple[list[tuple[str, Path | str]], list[tup
 
 
 def build(out: Path, binaries: list[Path], run_cases: Path, versions: list[str],
-          busybox_path: Path, init: Path = GUEST_INIT) -> Path:
+          busybox_path: Path, init: Path = GUEST_INIT, order: str = "") -> Path:
     """Write the initramfs to `out`. Every binary goes to /ubc/bin/<basename> (a symlink
     there for one that is a symlink, see layout); /ubc/cases lists them in run order (the
-    guest's ubc.only= ranges index it)."""
+    guest's ubc.only= ranges index it); /ubc/order is run-cases.sh -o's file (the order
+    cases start in when several run at once: runner/kernel/order.py)."""
     bins, multi = layout(binaries)
     with open(out, "wb") as f:
         w = CpioWriter(f)
@@ -220,6 +223,7 @@ def build(out: Path, binaries: list[Path], run_cases: Path, versions: list[str],
         w.file("ubc/bin/run-cases.sh", run_cases.read_bytes())
         w.file("ubc/versions.txt", "".join(v + "\n" for v in versions).encode(), 0o644)
         w.file("ubc/cases", "".join(b.name + "\n" for b in binaries).encode(), 0o644)
+        w.file("ubc/order", order.encode(), 0o644)
         for name, real in multi:
             w.file(f"ubc/multi/{name}", real.read_bytes())
         for name, what in bins:
@@ -295,6 +299,8 @@ class Initramfs:
             h.update(name.encode() + b"\0" + (b"-> " + what.encode() if isinstance(what, str)
                                                else what.read_bytes()))
         h.update("\n".join(versions).encode())
+        order = longest_first_text([b.name for b in bins])
+        h.update(b"order\0" + order.encode())
         out = cache_dir() / "initramfs" / f"{h.hexdigest()[:24]}.cpio"
         with locked("initramfs"):
             why = damage(out) if out.exists() else None
@@ -303,7 +309,7 @@ class Initramfs:
             else:
                 if why:  # a cut one boots to "VFS: Unable to mount root fs" and blames the kernel
                     notice(f"the cached initramfs {out} {why}: building it again")
-                _store(out, lambda tmp: build(tmp, bins, run_cases, versions, bb))
+                _store(out, lambda tmp: build(tmp, bins, run_cases, versions, bb, order=order))
             self._hold = hold(out)  # taken under the lock: no other run evicts it from here on
         return out
 

@@ -114,3 +114,57 @@ def test_alone_patterns_match_names_whatever_files_the_folder_holds(tmp_path, mo
     rc, out = run(stress, other)
     assert rc == 0
     assert [l.split()[2] for l in out if l.startswith("# start: ")] == ["other_case", "stress_race"]
+
+
+def starts_and_ends(out: list[str]) -> list[str]:
+    """"+NAME" where a case started, "-NAME" where its block was printed (it ended)."""
+    return ["+" + l.split()[2] if l.startswith("# start: ") else "-" + l.split()[2]
+            for l in out if l.startswith(("# start: ", "    # Subtest: "))]
+
+
+def test_cases_of_one_apart_pattern_never_run_at_once_but_run_beside_others(tmp_path):
+    # regbuf_huge_* switch the THP setting: one at a time among themselves only.
+    a = fake(tmp_path, "regbuf_huge_aa", PASS, sleep=1)
+    b = fake(tmp_path, "regbuf_huge_bb", PASS)
+    other = fake(tmp_path, "other_case", PASS)
+    rc, out = run(a, b, other, jobs=3)
+    assert rc == 0
+    ev = starts_and_ends(out)
+    assert ev.index("+other_case") < ev.index("-regbuf_huge_aa")  # beside the others
+    assert ev.index("+regbuf_huge_bb") > ev.index("-regbuf_huge_aa")  # not beside each other
+
+
+def test_a_waiting_case_starts_once_its_key_is_free_not_after_everything(tmp_path):
+    # regbuf_huge_bb waits for regbuf_huge_aa and takes the slot it frees: deferred to the
+    # end, it would wait for a long case to end.
+    a = fake(tmp_path, "regbuf_huge_aa", PASS)
+    b = fake(tmp_path, "regbuf_huge_bb", PASS)
+    long1 = fake(tmp_path, "long_case1", PASS, sleep=2)
+    long2 = fake(tmp_path, "long_case2", PASS, sleep=2)
+    rc, out = run(a, b, long1, long2, jobs=2)
+    assert rc == 0
+    ev = starts_and_ends(out)
+    assert ev[:2] == ["+regbuf_huge_aa", "+long_case1"]
+    assert ev.index("+regbuf_huge_bb") > ev.index("-regbuf_huge_aa")
+    assert ev.index("+regbuf_huge_bb") < ev.index("-long_case1")
+
+
+def test_an_order_file_starts_the_longest_first_and_the_unlisted_after(tmp_path):
+    bins = [fake(tmp_path, n, PASS) for n in ("a_case", "b_case", "c_case", "d_case")]
+    order = tmp_path / "order"
+    order.write_text("c_case\nno_such_case\na_case\n")
+    cp = subprocess.run(["sh", str(RUN_CASES), "-P", "2", "-o", str(order), *map(str, bins)],
+                        capture_output=True, text=True, timeout=60)
+    assert cp.returncode == 0
+    starts = [l.split()[2] for l in cp.stdout.splitlines() if l.startswith("# start: ")]
+    assert starts == ["c_case", "a_case", "b_case", "d_case"]
+
+
+def test_an_order_file_changes_nothing_one_at_a_time(tmp_path):
+    bins = [fake(tmp_path, n, PASS) for n in ("a_case", "b_case")]
+    order = tmp_path / "order"
+    order.write_text("b_case\na_case\n")
+    cp = subprocess.run(["sh", str(RUN_CASES), "-o", str(order), *map(str, bins)],
+                        capture_output=True, text=True, timeout=60)
+    out = cp.stdout.splitlines()
+    assert out.index("ok 1 a_case") < out.index("ok 2 b_case")
