@@ -70,11 +70,21 @@ def qemu_version(arch: str = "x86_64") -> str:
     return m.group(1) if m else out.strip()
 
 
+# TCG runs `rep movsb`/`rep stosb` a byte at a time, and with ERMS/FSRM the guest kernel
+# (clear_page, copy_to/from_user) and glibc (memset/memcpy past 2 KiB) use them for every
+# large copy: without the two flags they copy 8 or 16 bytes an instruction. 7.3, all cases,
+# one vCPU: the cases' time 17.0 s -> 14.0 s, regbuf_huge_fixed_rw 2.1 s -> 0.9 s
+# (docs/speed.md). What the suite tests does not depend on how the kernel copies.
+TCG_X86_CPU = "max,erms=off,fsrm=off"
+
+
 def command(image: Path, initrd: Path, append: str, accel: str = "tcg", machine: str = "pc",
             memory: str = "512M", smp: int = 1, arch: str = "x86_64") -> list[str]:
     """The QEMU command line. `image` is a PVH vmlinux (fast) or a bzImage; for arm64 an
     Image (raw, gzip or EFI zboot: QEMU unpacks it) on -M virt."""
     cpu = "host" if accel == "kvm" else "max"
+    if accel == "tcg" and arch == "x86_64":
+        cpu = TCG_X86_CPU
     # Several vCPUs under TCG: one host thread each (MTTCG), not one thread taking turns.
     accel = f"{accel},thread=multi" if accel == "tcg" and smp > 1 else accel
     if arch == "arm64":
