@@ -25,7 +25,7 @@ def contained() -> list[str]:
 def boot_fn(opts, log, tee, runs: list):
     """A boot function for kernel_run.run_cases that runs the remaining cases here."""
     def boot(remaining: list[str], on_line):
-        jobs = opts.jobs_for(on_line)
+        jobs = opts.host_jobs_for(on_line)
         on_line = tee(on_line)
         extra = {p.name: p for p in opts.extra_binaries}
         bins = [extra.get(c) or opts.build / "bin" / c for c in remaining]

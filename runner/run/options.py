@@ -100,7 +100,7 @@ def add_guest_cpus(p) -> None:
     p.add_argument("--guest-cpus", type=positive_int, default=None, metavar="N",
                    help="vCPUs of each guest, and cases it runs at once (default "
                    "UBC_GUEST_CPUS, else the host's cores over -j; 1: one case at a time); "
-                   "the host run runs as many cases at once")
+                   "the host run runs twice as many at once (its cases mostly wait)")
 
 
 def guest_cpus(a) -> int:
