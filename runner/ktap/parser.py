@@ -120,16 +120,32 @@ class ConsoleParser:
             why = end_reason or "console ended"
             crash = next((e for e in run.events if e.case == case.name and e.kind in CRASH_EVENTS
                           and e.line >= (case.line or 0)), None)
-            case.status = Status.CRASH
-            case.reason = f"no result line ({why})"
-            if crash is not None:
-                case.reason += f": {crash.kind}: {crash.excerpt.splitlines()[0]}"
-            self._settle(case)
+            if run.parallel and crash is None:
+                # With cases at once a block is printed once its case has ended: a crash
+                # that cut it off is another task's, and its result is unknown (it runs
+                # again), not a crash.
+                self._current = None
+                self._inflight.pop(case.name, None)
+                run.cases[case.name] = CaseResult(case.name, Status.NOTRUN,
+                                                  f"ended, its block cut off ({why})")
+            else:
+                case.status = Status.CRASH
+                case.reason = f"no result line ({why})"
+                if crash is not None:
+                    case.reason += f": {crash.kind}: {crash.excerpt.splitlines()[0]}"
+                self._settle(case)
         self._unfinished(end_reason)
+        self._never_started(expected_cases, end_reason)
+        return self._complete()
+
+    def _never_started(self, expected_cases: list[str] | None, end_reason: str | None) -> None:
         for name in expected_cases or []:
-            if name not in run.cases:
+            if name not in self.run.cases:
                 why = end_reason or ("console ended" if not self._ended else "not in the run")
-                run.cases[name] = CaseResult(name, Status.NOTRUN, f"never started ({why})")
+                self.run.cases[name] = CaseResult(name, Status.NOTRUN, f"never started ({why})")
+
+    def _complete(self) -> ConsoleRun:
+        run = self.run
         if self._ended and run.plan is None:
             self._error("no top-level plan before the summary line", at=None)
         run.complete = (run.plan is not None and self._ended and run.results == run.plan

@@ -116,6 +116,23 @@ def test_panic_naming_one_case_crashes_it_and_the_other_runs_again():
     assert not run.rerun
 
 
+def test_a_block_cut_off_by_another_cases_panic_runs_again_not_a_crash():
+    # clone_lifetime ended and its block was being printed when crash_sysrq panicked (seen
+    # on 7.3): its result is unknown, the panic is not its own.
+    starts = ["# start: clone_lifetime pid=101", "# start: crash_sysrq pid=102"]
+    cut = ["    # Subtest: clone_lifetime", "    TAP version 13", "    1..1",
+           "    ok 1 clone_lifetime.t"]
+    run = parse_console(console(starts, cut, PANIC, done=False), ["crash_sysrq", "clone_lifetime"],
+                        "panic")
+    assert run.cases["crash_sysrq"].status == "crash"
+    assert run.cases["clone_lifetime"].status == "notrun"
+    assert run.cases["clone_lifetime"].reason == "ended, its block cut off (panic)"
+    # One at a time the open block is the running case's, and the crash is its own.
+    serial = [l for l in console(cut, PANIC, done=False).splitlines() if l != "# parallel: 2"]
+    run = parse_console("\n".join(serial) + "\n", ["clone_lifetime"], "panic")
+    assert run.cases["clone_lifetime"].status == "crash"
+
+
 def test_panic_naming_no_case_runs_both_alone():
     starts = ["# start: crash_sysrq pid=101", "# start: clone_lifetime pid=102"]
     anon = [l.replace("crash_sysrq", "swapper/0") for l in PANIC]
