@@ -3,6 +3,7 @@ import json
 
 from runner.kernel import initramfs
 from runner.kernel.order import TABLE, longest_first, order_text
+from runner.kernel.tests.test_qemu import fake_inputs
 from runner.core.paths import TOP
 
 
@@ -33,13 +34,7 @@ def test_the_committed_table_puts_the_longest_case_first():
 
 
 def test_the_initramfs_carries_the_order_file(tmp_path):
-    bins = []
-    for name in ("b_case", "a_case"):
-        p = tmp_path / name
-        p.write_bytes(b"\x7fELF" + name.encode())
-        bins.append(p)
-    bb = tmp_path / "busybox"
-    bb.write_bytes(b"BUSYBOX")
+    bins, bb = fake_inputs(tmp_path)
     out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "runner" / "guest" / "run-cases.sh",
                           [], bb, order="a_case\nb_case\n")
     ent = {n: d for n, _, d in initramfs.parse_cpio(out.read_bytes())}

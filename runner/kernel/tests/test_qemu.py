@@ -174,7 +174,8 @@ def test_cpio_is_readable_by_gnu_cpio(tmp_path):
     assert (x / "d/f").read_text() == "hello\n" and os.readlink(x / "l") == "d/f"
 
 
-def test_build_puts_cases_busybox_and_init_in_place(tmp_path):
+def fake_inputs(tmp_path):
+    """Two fake case binaries (b_case, a_case: that order) and a fake busybox."""
     bins = []
     for name in ("b_case", "a_case"):
         p = tmp_path / name
@@ -182,6 +183,11 @@ def test_build_puts_cases_busybox_and_init_in_place(tmp_path):
         bins.append(p)
     bb = tmp_path / "busybox"
     bb.write_bytes(b"BUSYBOX")
+    return bins, bb
+
+
+def test_build_puts_cases_busybox_and_init_in_place(tmp_path):
+    bins, bb = fake_inputs(tmp_path)
     out = initramfs.build(tmp_path / "i.cpio", bins, TOP / "runner" / "guest" / "run-cases.sh",
                           ["liburing 2.15", "busybox x"], bb)
     ent = {n: (m, d) for n, m, d in initramfs.parse_cpio(out.read_bytes())}
