@@ -195,6 +195,8 @@ int ubc_memcg_ready(struct ubc_memcg *m, char *why, size_t len);
  * Unmap with ubc_thp_unmap (also after 0). ubc_thp_size: hpage_pmd_size, 0 without THP.
  * ubc_thp_backed_kb: AnonHugePages (kB) of the VMA that is exactly [mem, mem + len), or
  * -errno (-ENOENT: no such VMA). ubc_vm_pin_kb: this process's VmPin (kB), or -errno.
+ * ubc_thp_register_two: on ring, t's first two huge pages (H bytes each) as the THP cases'
+ * two slots: 0 both whole, 1 from H / 2 + 100 to H + H / 2 + 300; 0 or -errno.
  */
 struct ubc_thp {
 	void *map;		/* the whole reservation, guards included */
@@ -207,6 +209,7 @@ void ubc_thp_unmap(struct ubc_thp *t);
 size_t ubc_thp_size(void);
 long ubc_thp_backed_kb(const void *mem, size_t len);
 long ubc_vm_pin_kb(void);
+int ubc_thp_register_two(struct io_uring *ring, const struct ubc_thp *t);
 
 /*
  * harness/ubc_stamp.c: a byte pattern with no period (ubc_fill's repeats every 64 KiB, so

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "ubc.h"
 
@@ -187,4 +188,15 @@ void ubc_thp_unmap(struct ubc_thp *t)
 		munmap(t->map, t->map_len);
 	t->map = NULL;
 	t->mem = NULL;
+}
+
+int ubc_thp_register_two(struct io_uring *ring, const struct ubc_thp *t)
+{
+	size_t h = t->hpage;
+	struct iovec iov[2] = {
+		{ .iov_base = t->mem, .iov_len = 2 * h },
+		{ .iov_base = t->mem + h / 2 + 100, .iov_len = h + 200 },
+	};
+
+	return io_uring_register_buffers(ring, iov, 2);
 }

@@ -26,7 +26,6 @@ FIXTURE(huge) {
 FIXTURE_SETUP(huge)
 {
 	char why[256] = "";
-	struct iovec iov[2];
 	size_t h;
 	int r;
 
@@ -42,9 +41,7 @@ FIXTURE_SETUP(huge)
 	self->rings = 1;
 	UBC_RING_INIT(&self->dst, 8, 0);
 	self->rings = 2;
-	iov[0] = (struct iovec){ .iov_base = self->t.mem, .iov_len = 2 * h };
-	iov[1] = (struct iovec){ .iov_base = self->t.mem + h / 2 + 100, .iov_len = h + 200 };
-	ASSERT_EQ(0, io_uring_register_buffers(&self->src, iov, 2));
+	ASSERT_EQ(0, ubc_thp_register_two(&self->src, &self->t));
 	ASSERT_EQ(0, io_uring_clone_buffers(&self->dst, &self->src));
 	ASSERT_EQ((long)(2 * h / 1024), ubc_thp_backed_kb(self->t.mem, 2 * h));
 	self->fd = ubc_stamp_file(2 * h, SEED_FILE);

@@ -49,7 +49,6 @@ FIXTURE_VARIANT_ADD(huge, mid_all) { .slot = 1, .half = 1, .delta = 100, .lhalf 
 FIXTURE_SETUP(huge)
 {
 	char why[256] = "";
-	struct iovec iov[2];
 	size_t h;
 	int r;
 
@@ -62,9 +61,7 @@ FIXTURE_SETUP(huge)
 	h = self->t.hpage;
 	UBC_RING_INIT(&self->ring, 8, 0);
 	self->ring_ok = 1;
-	iov[0] = (struct iovec){ .iov_base = self->t.mem, .iov_len = 2 * h };
-	iov[1] = (struct iovec){ .iov_base = self->t.mem + h / 2 + 100, .iov_len = h + 200 };
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, iov, 2));
+	ASSERT_EQ(0, ubc_thp_register_two(&self->ring, &self->t));
 	/* Pinning (FOLL_LONGTERM may migrate) left them huge. */
 	ASSERT_EQ((long)(2 * h / 1024), ubc_thp_backed_kb(self->t.mem, 2 * h));
 	self->fd = ubc_stamp_file(2 * h, SEED_FILE);
