@@ -34,42 +34,47 @@ static uint64_t as_bytes(uint64_t x)
 #endif
 }
 
+/* The byte at position off: byte off % 8 of its word. */
+static unsigned char stamp_byte(size_t off, unsigned int seed)
+{
+	return (unsigned char)(stamp_word(off >> 3, seed) >> (8 * (off & 7)));
+}
+
+/* A word at a time where the stamp's words are aligned and whole, else a byte at a time. */
 void ubc_stamp_fill(void *p, size_t len, unsigned int seed, size_t pos)
 {
 	unsigned char *b = p;
-	size_t i = 0;
 
-	for (; i < len && ((pos + i) & 7); i++)
-		b[i] = (unsigned char)(stamp_word((pos + i) >> 3, seed) >> (8 * ((pos + i) & 7)));
-	for (; len - i >= 8; i += 8) {
-		uint64_t x = as_bytes(stamp_word((pos + i) >> 3, seed));
+	for (size_t i = 0; i < len; i++) {
+		if (!((pos + i) & 7) && len - i >= 8) {
+			uint64_t x = as_bytes(stamp_word((pos + i) >> 3, seed));
 
-		memcpy(b + i, &x, 8);
+			memcpy(b + i, &x, 8);
+			i += 7;
+			continue;
+		}
+		b[i] = stamp_byte(pos + i, seed);
 	}
-	for (; i < len; i++)
-		b[i] = (unsigned char)(stamp_word((pos + i) >> 3, seed) >> (8 * ((pos + i) & 7)));
 }
 
+/* The same; a word that differs is then read byte by byte, which finds the byte. */
 long ubc_stamp_mismatch(const void *p, size_t len, unsigned int seed, size_t pos)
 {
 	const unsigned char *b = p;
-	size_t i = 0;
 
-	/* Whole words where the stamp's words are aligned, then byte by byte from the first
-	 * word that differs (or the tail), which finds the byte. */
-	for (; i < len && ((pos + i) & 7); i++)
-		if (b[i] != (unsigned char)(stamp_word((pos + i) >> 3, seed) >> (8 * ((pos + i) & 7))))
+	for (size_t i = 0; i < len; i++) {
+		if (!((pos + i) & 7) && len - i >= 8) {
+			uint64_t x = as_bytes(stamp_word((pos + i) >> 3, seed)), y;
+
+			memcpy(&y, b + i, 8);
+			if (x == y) {
+				i += 7;
+				continue;
+			}
+		}
+		if (b[i] != stamp_byte(pos + i, seed))
 			return (long)i;
-	for (; len - i >= 8; i += 8) {
-		uint64_t x = as_bytes(stamp_word((pos + i) >> 3, seed)), y;
-
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			break;
 	}
-	for (; i < len; i++)
-		if (b[i] != (unsigned char)(stamp_word((pos + i) >> 3, seed) >> (8 * ((pos + i) & 7))))
-			return (long)i;
 	return -1;
 }
 
