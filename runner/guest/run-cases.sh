@@ -216,8 +216,8 @@ launch() {
 	running=$((running + 1)) comms="$comms$keys " inflight="$inflight $started"
 	suspects="$suspects ${bin##*/}"
 }
-# bin = the first case of $pending whose keys are free, taken out of it; "" if none is.
-# Most times it is the first, so the whole list is walked only when that one waits.
+# bin = the first case of $pending whose keys ($keys) are free, taken out of it; "" if
+# none is. Most times it is the first, so the whole list is walked only when that one waits.
 next_free() {
 	bin=${pending%% *}
 	keys_of "${bin##*/}"
@@ -225,13 +225,12 @@ next_free() {
 	rest='' found=''
 	for b in $pending; do
 		if [ -z "$found" ]; then
-			bin=$b; keys_of "${bin##*/}"
+			keys_of "${b##*/}"
 			if ! busy; then found=$b; continue; fi
 		fi
 		rest="$rest $b"
 	done
 	pending=${rest# } bin=$found
-	[ -n "$bin" ] && keys_of "${bin##*/}"
 }
 if [ -n "$order" ] && [ -r "$order" ]; then
 	# One awk for the reorder: a loop in sh costs seconds under TCG.
